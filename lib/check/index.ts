@@ -1,0 +1,2 @@
+// Public API of lib/check (re-exported by lib/index.ts).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/data (re-exported by lib/index.ts).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/diagnostics (re-exported by lib/index.ts).
+export {};

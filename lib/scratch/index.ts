@@ -1,0 +1,2 @@
+// Public API of lib/scratch (re-exported by lib/index.ts).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/tf (re-exported by lib/index.ts).
+export {};

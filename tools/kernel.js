@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Registers the tslab TypeScript kernel inside the project (.jupyter/kernels/backprop-lab), so nothing global is
+// needed: Jupyter finds it through JUPYTER_PATH=<repo>/.jupyter (set by `npm run jupyter` and the runner).
+// Plain JavaScript because it runs from npm's postinstall, before anything is compiled.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const root = path.resolve(__dirname, "..");
+const jupyterPath = path.join(root, ".jupyter");
+const kernelName = "backprop-lab";
+const specDir = path.join(jupyterPath, "kernels", kernelName);
+
+function install() {
+  const tslab = path.join(root, "node_modules", "tslab", "dist", "main.js");
+  if (!fs.existsSync(tslab)) {
+    console.error(`tslab is not installed (${path.relative(root, tslab)} is missing): run \`npm install\` first.`);
+    process.exit(1);
+  }
+  const spec = {
+    argv: [process.execPath, path.join(__dirname, "tslab-kernel.js"), "--config-path", "{connection_file}"],
+    display_name: "TypeScript (backprop-lab)",
+    language: "typescript",
+  };
+  fs.mkdirSync(specDir, { recursive: true });
+  const tmp = path.join(specDir, "kernel.json.tmp");
+  fs.writeFileSync(tmp, JSON.stringify(spec, null, 2) + "\n");
+  fs.renameSync(tmp, path.join(specDir, "kernel.json"));
+  return specDir;
+}
+
+module.exports = { install, jupyterPath, specDir, kernelName };
+
+if (require.main === module) {
+  const cmd = process.argv[2] ?? "install";
+  if (cmd === "install") console.log(`tslab kernel registered in ${path.relative(process.cwd(), install()) || "."}`);
+  else if (cmd === "path") console.log(jupyterPath);
+  else {
+    console.error(`unknown command "${cmd}"; use: install | path`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Starts the tslab kernel at the project root.
+//
+// tslab type-checks a notebook with `rootDir` set to the kernel's working directory, so a notebook kept
+// in notebooks/ could not import ../lib. Jupyter starts kernels in the notebook's folder; this wrapper
+// moves up to the project root (the nearest folder holding lib/index.ts, or $BACKPROP_ROOT) first, so
+// every notebook imports the library the same way: `import * as bp from "./lib";`.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+function projectRoot(start) {
+  if (process.env.BACKPROP_ROOT) return path.resolve(process.env.BACKPROP_ROOT);
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "lib", "index.ts"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start);
+  }
+}
+
+const args = process.argv.slice(2);
+const configPath = args[args.indexOf("--config-path") + 1];
+if (args.indexOf("--config-path") < 0 || !configPath) {
+  console.error("usage: tslab-kernel.js --config-path <connection_file>");
+  process.exit(2);
+}
+process.chdir(projectRoot(process.cwd()));
+// tslab looks for a local copy of itself from the working directory; ours sits beside this file.
+require(path.join(__dirname, "..", "node_modules", "tslab", "dist", "main.js")).startKernel({ configPath });
