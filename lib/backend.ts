@@ -44,13 +44,13 @@ function tryNative(pkg: string): string | undefined {
   try {
     require.resolve(pkg);
   } catch {
-    return `${pkg} is not installed (its install downloads libtensorflow, which needs internet)`;
+    return `not installed (its install step downloads libtensorflow and needs internet)`;
   }
   try {
     require(pkg);
     return undefined;
   } catch (e) {
-    return `${pkg} is installed but failed to load: ${firstLine(e)}`;
+    return `installed but failed to load: ${firstLine(e)}`;
   }
 }
 

@@ -1,2 +1,3 @@
 // Public API of lib/plot (re-exported by lib/index.ts).
-export {};
+export * from "./figure";
+export * from "./show";

@@ -1,0 +1,132 @@
+/**
+ * `npm run course`: executes every lecture notebook headless with the tslab kernel, writes the executed
+ * notebooks and their HTML to build/, prints one line per notebook with its wall time, and exits non-zero
+ * on any failure with the notebook, the cell, the cell's first lines and the real error text.
+ *
+ *   npm run course                 every notebook in notebooks/
+ *   npm run course -- --only 01,03 a subset, by number prefix or name fragment
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { ensureJupyter, executeNotebook, runMain, ROOT, NotebookRun, JupyterEnv } from "./jupyter-env";
+
+export const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
+export const BUILD_DIR = path.join(ROOT, "build");
+
+export interface CourseOptions {
+  only: string[];
+  notebooksDir: string;
+  buildDir: string;
+  cellTimeout: number;
+}
+
+export function parseArgs(argv: string[]): CourseOptions {
+  const opts: CourseOptions = { only: [], notebooksDir: NOTEBOOKS_DIR, buildDir: BUILD_DIR, cellTimeout: 300 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--only") opts.only.push(...value().split(",").filter(Boolean));
+    else if (a === "--notebooks") opts.notebooksDir = path.resolve(value());
+    else if (a === "--build") opts.buildDir = path.resolve(value());
+    else if (a === "--cell-timeout") opts.cellTimeout = Number(value());
+    else throw new Error(`unknown option ${a}; use --only NN[,NN], --notebooks DIR, --build DIR, --cell-timeout S`);
+  }
+  return opts;
+}
+
+/** Lecture notebooks (NN-name.ipynb) in order, filtered by --only. */
+export function listNotebooks(dir: string, only: string[]): string[] {
+  const all = fs.readdirSync(dir).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort();
+  const picked = only.length === 0 ? all : all.filter((f) => only.some((o) => f.startsWith(o) || f.includes(o)));
+  if (only.length > 0 && picked.length === 0) {
+    throw new Error(`--only ${only.join(",")} matches no notebook in ${path.relative(ROOT, dir) || dir}; there are: ${all.join(", ")}`);
+  }
+  return picked.map((f) => path.join(dir, f));
+}
+
+/** The report for a failed notebook: which cell, its first lines, and the real error text. */
+export function describeFailure(notebook: string, run: NotebookRun): string {
+  const name = path.basename(notebook);
+  if (run.fatal) return `${name}: could not run: ${run.fatal}`;
+  const f = run.failure;
+  if (!f) return `${name}: failed without a reported cell`;
+  const lines: string[] = [];
+  if (f.index === null || f.index === undefined) {
+    lines.push(`${name}: ${f.status === "dead" ? "the kernel died" : "the kernel failed"}: ${f.message ?? ""}`);
+  } else {
+    const nb = JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: { source: string | string[] }[] };
+    const src = nb.cells[f.index]?.source ?? "";
+    const text = Array.isArray(src) ? src.join("") : src;
+    const what = { error: "raised an error", timeout: "timed out", dead: "killed the kernel", fatal: "failed", ok: "" }[f.status];
+    lines.push(`${name}: cell ${f.index + 1} ${what}`);
+    for (const l of text.split("\n").slice(0, 4)) lines.push(`    | ${l}`);
+    lines.push(...(f.message || "(no message)").trimEnd().split("\n").slice(0, 30).map((l) => `  ${l}`));
+  }
+  if (f.kernel_stderr) lines.push("  kernel stderr:", ...f.kernel_stderr.trimEnd().split("\n").slice(-15).map((l) => `    ${l}`));
+  return lines.join("\n");
+}
+
+/** Exports executed notebooks to HTML; returns the names that failed. */
+export function exportHtml(jenv: JupyterEnv, executed: string[], outDir: string): string[] {
+  if (executed.length === 0) return [];
+  const r = spawnSync(jenv.python, ["-Xfrozen_modules=off", path.join(__dirname, "nbexport.py"), outDir, ...executed], {
+    env: jenv.env,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const results = (r.stdout ?? "").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { notebook: string; ok: boolean; message?: string });
+  const failed = results.filter((x) => !x.ok);
+  for (const x of failed) console.error(`  HTML export of ${path.basename(x.notebook)} failed: ${x.message}`);
+  if (results.length !== executed.length) console.error(`  HTML export stopped early: ${(r.stderr ?? "").slice(-1500)}`);
+  return executed.filter((nb) => !results.some((x) => x.notebook === nb && x.ok)).map((nb) => path.basename(nb));
+}
+
+async function main(): Promise<number> {
+  const opts = parseArgs(process.argv.slice(2));
+  const jenv = ensureJupyter();
+  // Notebooks outside the repository (e.g. --notebooks in tests) still import this project's lib/.
+  jenv.env.BACKPROP_ROOT = ROOT;
+  const notebooks = listNotebooks(opts.notebooksDir, opts.only);
+  const executedDir = path.join(opts.buildDir, "notebooks");
+  fs.mkdirSync(executedDir, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "backprop-course-"));
+  const executed: string[] = [];
+  const failures: string[] = [];
+  const t0 = Date.now();
+  for (const nb of notebooks) {
+    const out = path.join(executedDir, path.basename(nb));
+    const run = executeNotebook(jenv, {
+      notebook: nb,
+      output: out,
+      cwd: path.dirname(nb),
+      cell_timeout: opts.cellTimeout,
+      kernel_stderr: path.join(tmp, "kernel.stderr"),
+    }, tmp);
+    const secs = ((run.wall_ms ?? 0) / 1000).toFixed(1).padStart(6);
+    if (run.ok) {
+      executed.push(out);
+      console.log(`ok    ${secs} s  ${path.basename(nb)}`);
+    } else {
+      console.log(`FAIL  ${secs} s  ${path.basename(nb)}`);
+      failures.push(describeFailure(nb, run));
+    }
+  }
+  const htmlFailed = exportHtml(jenv, executed, path.join(opts.buildDir, "html"));
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const total = ((Date.now() - t0) / 1000).toFixed(1);
+  if (failures.length > 0 || htmlFailed.length > 0) {
+    console.error(`\n${failures.length} of ${notebooks.length} notebooks failed (${total} s):\n`);
+    for (const f of failures) console.error(f + "\n");
+    return 1;
+  }
+  console.log(`${notebooks.length} notebooks executed, HTML in ${path.relative(ROOT, path.join(opts.buildDir, "html"))}/ (${total} s)`);
+  return 0;
+}
+
+if (require.main === module) runMain(main);
