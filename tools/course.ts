@@ -50,6 +50,15 @@ export function listNotebooks(dir: string, only: string[]): string[] {
   return picked.map((f) => path.join(dir, f));
 }
 
+/** Drops stack frames inside tslab and Node's vm: they say where the kernel ran the cell, not what failed. */
+function withoutKernelFrames(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .filter((l) => !/^\s+at .*(node_modules[\\/]tslab|node:vm|node:internal|sigintHandlersWrap)/.test(l))
+    .join("\n");
+}
+
 /** The report for a failed notebook: which cell, its first lines, and the real error text. */
 export function describeFailure(notebook: string, run: NotebookRun): string {
   const name = path.basename(notebook);
@@ -66,9 +75,9 @@ export function describeFailure(notebook: string, run: NotebookRun): string {
     const what = { error: "raised an error", timeout: "timed out", dead: "killed the kernel", fatal: "failed", ok: "" }[f.status];
     lines.push(`${name}: cell ${f.index + 1} ${what}`);
     for (const l of text.split("\n").slice(0, 4)) lines.push(`    | ${l}`);
-    lines.push(...(f.message || "(no message)").trimEnd().split("\n").slice(0, 30).map((l) => `  ${l}`));
+    lines.push(...withoutKernelFrames(f.message || "(no message)").split("\n").slice(0, 30).map((l) => `  ${l}`));
   }
-  if (f.kernel_stderr) lines.push("  kernel stderr:", ...f.kernel_stderr.trimEnd().split("\n").slice(-15).map((l) => `    ${l}`));
+  if (f.kernel_stderr) lines.push("  kernel stderr:", ...withoutKernelFrames(f.kernel_stderr).split("\n").slice(-15).map((l) => `    ${l}`));
   return lines.join("\n");
 }
 
@@ -90,8 +99,9 @@ export function exportHtml(jenv: JupyterEnv, executed: string[], outDir: string)
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   const jenv = ensureJupyter();
-  // Notebooks outside the repository (e.g. --notebooks in tests) still import this project's lib/.
-  jenv.env.BACKPROP_ROOT = ROOT;
+  // Notebooks outside the repository (e.g. --notebooks in tests) still import this project's lib/;
+  // inside it, the kernel finds the root by itself, as it does when Jupyter opens a notebook.
+  if (path.relative(ROOT, opts.notebooksDir).startsWith("..")) jenv.env.BACKPROP_ROOT = ROOT;
   const notebooks = listNotebooks(opts.notebooksDir, opts.only);
   const executedDir = path.join(opts.buildDir, "notebooks");
   fs.mkdirSync(executedDir, { recursive: true });
