@@ -121,11 +121,12 @@ export function parseIdx(bytes: Uint8Array, opts: ParseIdxOptions = {}): IdxArra
   }
   let data: IdxValues;
   switch (code.dtype) {
+    // Copies (not views): a Buffer's slice() shares memory, and may share it with a pooled buffer.
     case "uint8":
-      data = buf.slice(header, expected);
+      data = new Uint8Array(buf.subarray(header, expected));
       break;
     case "int8":
-      data = new Int8Array(buf.slice(header, expected).buffer);
+      data = new Int8Array(new Int8Array(buf.buffer, buf.byteOffset + header, count));
       break;
     default: {
       const read = {

@@ -318,15 +318,15 @@ export function loadMnist(opts: MnistOptions = {}): MnistData {
   };
 }
 
-/** A `LabeledSet` as tensors. */
-export interface SetTensors {
+/** A `LabeledSet` as tensors (a type, not an interface, so `tf.dispose(t)` accepts it). */
+export type SetTensors = {
   /** Inputs: [n, features], or [n, height, width, 1] with `image: true`. */
   x: tf.Tensor;
   /** One-hot labels, [n, numClasses], float32. */
   y: tf.Tensor2D;
   /** Integer labels, [n], int32. */
   labels: tf.Tensor1D;
-}
+};
 
 /**
  * Copies a set into tensors (dispose them, e.g. `tf.dispose(t)`, when done).
@@ -348,11 +348,11 @@ export function datasetToTensors(set: LabeledSet, opts: { image?: boolean } = {}
 }
 
 /** Embedded MNIST as tensors, one `SetTensors` per split. */
-export interface MnistTensors {
+export type MnistTensors = {
   train: SetTensors;
   validation: SetTensors;
   test: SetTensors;
-}
+};
 
 /**
  * `loadMnist` as tensors: activates the backend first (initBackend), then copies each split.
