@@ -1,2 +1,6 @@
 // Public API of lib/scratch (re-exported by lib/index.ts).
-export {};
+export * from "./activations";
+export * from "./losses";
+export * from "./init";
+export * from "./mlp-scalar";
+export * from "./mlp-matrix";

@@ -1,2 +1,4 @@
 // Public API of lib/tf (re-exported by lib/index.ts).
-export {};
+export { dense } from "./dense";
+export { AutodiffMlp } from "./mlp-autodiff";
+export { LayersMlp, buildSequential } from "./mlp-layers";

@@ -1,0 +1,158 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend";
+import {
+  activations, activation, ACTIVATION_NAMES, ElementwiseActivation, VectorActivation,
+  sigmoid, sigmoidPrime, tanh, tanhPrime, softsign, softsignPrime, softmax, softmaxJacobian, softmaxJvp,
+  maxout, maxoutGrad, prelu, preluAlphaPrime, relu, reluPrime, step, stepPrime, leakyRelu, elu,
+} from "../lib/scratch/activations";
+
+before(async () => {
+  await initBackend();
+});
+
+// Points away from the kinks at 0 (ReLU, step, LeakyReLU, ELU), where no derivative is defined.
+const Z = [-6, -3.2, -1.5, -0.7, -0.2, -0.03, 0.04, 0.3, 0.9, 1.7, 3.1, 7];
+const central = (f: (z: number) => number, z: number, h = 1e-6) => (f(z + h) - f(z - h)) / (2 * h);
+const elementwise = ACTIVATION_NAMES.map((n) => activations[n]).filter((a): a is ElementwiseActivation => a.kind === "elementwise");
+const ALPHA = 0.3; // a non-default α, so a forgotten argument shows
+
+test("the registry holds every activation of lectures 01/05 under its name", () => {
+  assert.deepEqual(Object.keys(activations).sort(), [...ACTIVATION_NAMES].sort());
+  for (const n of ACTIVATION_NAMES) assert.equal(activations[n].name, n);
+  assert.throws(() => activation("swish"), /Unknown activation "swish".*sigmoid/);
+});
+
+test("scalar g' matches central differences of g (float64)", () => {
+  for (const a of elementwise) {
+    for (const z of Z) {
+      const fd = central((v) => a.g(v, ALPHA), z);
+      assert.ok(Math.abs(a.gPrime(z, ALPHA) - fd) < 1e-8, `${a.name}'(${z}) = ${a.gPrime(z, ALPHA)}, finite difference ${fd}`);
+    }
+  }
+});
+
+test("lecture identities: σ' = σ(1-σ), tanh z = 2σ(2z) - 1, tanh' = 1 - tanh², rápida' = (g/z)²", () => {
+  for (const z of Z) {
+    assert.ok(Math.abs(sigmoidPrime(z) - sigmoid(z) * (1 - sigmoid(z))) < 1e-15);
+    assert.ok(Math.abs(tanh(z) - (2 * sigmoid(2 * z) - 1)) < 1e-14);
+    assert.ok(Math.abs(tanhPrime(z) - (1 - tanh(z) ** 2)) < 1e-15);
+    assert.ok(Math.abs(softsignPrime(z) - (softsign(z) / z) ** 2) < 1e-14);
+  }
+  assert.equal(sigmoid(-800), 0); // no overflow warning, no NaN
+  assert.equal(sigmoid(800), 1);
+});
+
+test("kinks and flat pieces take tfjs's values: relu'(0) = 0, step' = 0, sign(0) = 0", () => {
+  assert.equal(reluPrime(0), 0);
+  assert.equal(relu(-2), 0);
+  assert.equal(stepPrime(5), 0);
+  assert.deepEqual([step(-2), step(0), step(3)], [-1, 0, 1]);
+  assert.equal(leakyRelu(-2, 0.1), -0.2);
+  assert.ok(Math.abs(elu(-1, 2) - 2 * (Math.exp(-1) - 1)) < 1e-15);
+});
+
+test("tensor g equals scalar g; tensor g' equals scalar g' and tfjs autodiff (tf.grad)", () => {
+  const z = tf.tensor1d(Z);
+  for (const a of elementwise) {
+    const g = a.tensor(z, ALPHA);
+    const gp = a.tensorPrime(z, ALPHA);
+    const auto = tf.grad((v: tf.Tensor) => a.tensor(v, ALPHA))(z);
+    const [gv, gpv, autov] = [g, gp, auto].map((t) => Array.from(t.dataSync()));
+    Z.forEach((zi, k) => {
+      const tol = 2e-6 * Math.max(1, Math.abs(a.g(zi, ALPHA)));
+      assert.ok(Math.abs(gv[k] - a.g(zi, ALPHA)) < tol, `${a.name}(${zi}): tensor ${gv[k]} vs scalar ${a.g(zi, ALPHA)}`);
+      assert.ok(Math.abs(gpv[k] - a.gPrime(zi, ALPHA)) < 2e-6, `${a.name}'(${zi}): tensor ${gpv[k]} vs scalar ${a.gPrime(zi, ALPHA)}`);
+      assert.ok(Math.abs(autov[k] - a.gPrime(zi, ALPHA)) < 2e-6, `${a.name}'(${zi}): tf.grad ${autov[k]} vs scalar ${a.gPrime(zi, ALPHA)}`);
+    });
+    tf.dispose([g, gp, auto]);
+  }
+  z.dispose();
+});
+
+test("ELU's tensor form has finite gradients for large inputs", () => {
+  const z = tf.tensor1d([-200, 200]);
+  const grad = tf.grad((v: tf.Tensor) => activations.elu.kind === "elementwise" ? activations.elu.tensor(v) : v)(z);
+  assert.deepEqual(Array.from(grad.dataSync()), [0, 1]);
+  tf.dispose([z, grad]);
+});
+
+test("PReLU: ∂g/∂α = min(z, 0), by finite differences and by tfjs (per-unit α tensor)", () => {
+  for (const z of Z) {
+    const fd = central((a) => prelu(z, a), 0.25);
+    assert.ok(Math.abs(preluAlphaPrime(z) - fd) < 1e-9, `∂PReLU/∂α at z=${z}: ${preluAlphaPrime(z)} vs ${fd}`);
+  }
+  const p = activations.prelu as ElementwiseActivation;
+  const z = tf.tensor2d([[-1.5, 0.7, -0.2], [2.0, -3.0, 0.4]]);
+  const alpha = tf.tensor1d([0.1, 0.2, 0.3]);
+  const [, dAlpha] = tf.grads((zz: tf.Tensor, aa: tf.Tensor) => p.tensor(zz, aa))([z, alpha]);
+  const ours = tf.sum(p.tensorAlphaPrime!(z), 0);
+  assert.deepEqual(Array.from(dAlpha.dataSync()).map((v) => +v.toFixed(5)), Array.from(ours.dataSync()).map((v) => +v.toFixed(5)));
+  assert.deepEqual(Array.from(ours.dataSync()).map((v) => +v.toFixed(5)), [-1.5, -3, -0.2]);
+  tf.dispose([z, alpha, dAlpha, ours]);
+});
+
+test("softmax: probabilities, Jacobian diagonal s(1-s), JVP = J v, against finite differences and tfjs", () => {
+  const z = [1.2, -0.4, 0.3, 2.5];
+  const v = [0.5, -1.0, 2.0, 0.25];
+  const s = softmax(z);
+  assert.ok(Math.abs(s.reduce((a, b) => a + b, 0) - 1) < 1e-15);
+  assert.deepEqual(softmax([1000, 1000]), [0.5, 0.5]); // shifted by the max: no overflow
+  const J = softmaxJacobian(z);
+  J.forEach((row, i) => assert.ok(Math.abs(row[i] - s[i] * (1 - s[i])) < 1e-15));
+  const jv = softmaxJvp(z, v);
+  const Jv = J.map((row) => row.reduce((acc, jij, j) => acc + jij * v[j], 0));
+  jv.forEach((x, i) => assert.ok(Math.abs(x - Jv[i]) < 1e-15));
+  // finite differences of z ↦ v·softmax(z)
+  z.forEach((_, i) => {
+    const f = (d: number) => softmax(z.map((zj, j) => (j === i ? zj + d : zj))).reduce((acc, sj, j) => acc + sj * v[j], 0);
+    assert.ok(Math.abs(central(f, 0) - jv[i]) < 1e-9);
+  });
+  const sm = activations.softmax as VectorActivation;
+  const zt = tf.tensor2d([z]), vt = tf.tensor2d([v]);
+  const ours = sm.tensorBackward(zt, vt);
+  const auto = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sm.tensor(x as tf.Tensor2D), vt)))(zt);
+  Array.from(ours.dataSync()).forEach((x, i) => {
+    assert.ok(Math.abs(x - jv[i]) < 1e-6);
+    assert.ok(Math.abs(x - auto.dataSync()[i]) < 1e-6);
+  });
+  tf.dispose([zt, vt, ours, auto]);
+  assert.throws(() => softmaxJvp([1, 2], [1]), /lengths differ/);
+});
+
+test("maxout: max of k pieces per unit; the gradient goes only to the winning piece", () => {
+  const z = [0.3, -1.0, 2.0, 0.5, -0.2, -0.1];
+  assert.deepEqual(maxout(z, 2), [0.3, 2.0, -0.1]);
+  assert.deepEqual(maxout(z, 3), [2.0, 0.5]);
+  const ds = [1.5, -2.0, 0.7];
+  const dz = maxoutGrad(z, ds, 2);
+  assert.deepEqual(dz, [1.5, 0, -2.0, 0, 0, 0.7]);
+  z.forEach((_, i) => {
+    const f = (d: number) => maxout(z.map((zj, j) => (j === i ? zj + d : zj)), 2).reduce((acc, sj, j) => acc + sj * ds[j], 0);
+    assert.ok(Math.abs(central(f, 0) - dz[i]) < 1e-9);
+  });
+  const mo = activations.maxout as VectorActivation;
+  const zt = tf.tensor2d([z, z.map((v) => -v)]), dt = tf.tensor2d([ds, ds]);
+  const out = mo.tensor(zt, 2);
+  assert.deepEqual(out.shape, [2, 3]);
+  const ours = mo.tensorBackward(zt, dt, 2);
+  const auto = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(mo.tensor(x as tf.Tensor2D, 2), dt)))(zt);
+  assert.deepEqual(Array.from(ours.dataSync()), Array.from(auto.dataSync()));
+  assert.deepEqual(Array.from(ours.dataSync()).slice(0, 6).map((v) => +v.toFixed(6)), dz);
+  tf.dispose([zt, dt, out, ours, auto]);
+  assert.throws(() => maxout([1, 2, 3], 2), /cannot be split into groups of 2/);
+});
+
+test("no tensors are left behind by the tensor forms", () => {
+  const z = tf.tensor2d([[0.5, -1, 2, -0.3]]);
+  const ds = tf.tensor2d([[1, -2]]);
+  const dsFull = tf.tensor2d([[1, -2, 0.5, 3]]);
+  const before = tf.memory().numTensors;
+  for (const a of ACTIVATION_NAMES.map((n) => activations[n])) {
+    if (a.kind === "elementwise") tf.dispose([a.tensor(z, 0.2), a.tensorPrime(z, 0.2)]);
+    else tf.dispose([a.tensor(z, 2), a.tensorBackward(z, a.name === "maxout" ? ds : dsFull, 2)]);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([z, ds, dsFull]);
+});
