@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { ensureJupyter, executeNotebook, runMain, ROOT, NotebookRun, JupyterEnv } from "./jupyter-env";
+import { exportCourse } from "./slides";
 
 export const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
 export const BUILD_DIR = path.join(ROOT, "build");
@@ -81,19 +82,10 @@ export function describeFailure(notebook: string, run: NotebookRun): string {
   return lines.join("\n");
 }
 
-/** Exports executed notebooks to HTML; returns the names that failed. */
-export function exportHtml(jenv: JupyterEnv, executed: string[], outDir: string): string[] {
+/** Exports executed notebooks to HTML pages and reveal.js slides (tools/slides.ts); returns the names that failed. */
+export function exportHtml(jenv: JupyterEnv, executed: string[], buildDir: string): string[] {
   if (executed.length === 0) return [];
-  const r = spawnSync(jenv.python, ["-Xfrozen_modules=off", path.join(__dirname, "nbexport.py"), outDir, ...executed], {
-    env: jenv.env,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const results = (r.stdout ?? "").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { notebook: string; ok: boolean; message?: string });
-  const failed = results.filter((x) => !x.ok);
-  for (const x of failed) console.error(`  HTML export of ${path.basename(x.notebook)} failed: ${x.message}`);
-  if (results.length !== executed.length) console.error(`  HTML export stopped early: ${(r.stderr ?? "").slice(-1500)}`);
-  return executed.filter((nb) => !results.some((x) => x.notebook === nb && x.ok)).map((nb) => path.basename(nb));
+  return exportCourse(jenv, executed, buildDir).filter((r) => !r.ok).map((r) => path.basename(r.notebook));
 }
 
 async function main(): Promise<number> {
@@ -127,7 +119,7 @@ async function main(): Promise<number> {
       failures.push(describeFailure(nb, run));
     }
   }
-  const htmlFailed = exportHtml(jenv, executed, path.join(opts.buildDir, "html"));
+  const htmlFailed = exportHtml(jenv, executed, opts.buildDir);
   fs.rmSync(tmp, { recursive: true, force: true });
   const total = ((Date.now() - t0) / 1000).toFixed(1);
   if (failures.length > 0 || htmlFailed.length > 0) {

@@ -1,32 +1,120 @@
-"""Exports executed notebooks to HTML with nbconvert.
+"""Exports notebooks to offline HTML pages and reveal.js slides with nbconvert (Debian's 6.5).
 
-Usage: python3 nbexport.py OUT_DIR NOTEBOOK.ipynb [...]; prints one JSON line per notebook.
+Usage: python3 nbexport.py JOB.json
+  JOB: {"templates": DIR, "assets": DIR, "items": [{"notebook": PATH, "html": PATH|null, "slides": PATH|null,
+        "slides_url": URL|null}]}
+Prints one JSON line per item: {"notebook", "ok", "html", "slides", "ms_html", "ms_slides", "figures",
+"figures_in_slides", "title"} or {"notebook", "ok": false, "message"}. Never exits with a traceback.
+
+Offline by construction (see nbtemplates/README.md): the templates load MathJax 3, reveal.js 4 and
+plotly.js from JOB.assets through relative URLs; nothing comes from a CDN or from /usr/share/javascript.
+plotly.js: lib/plot/show.ts embeds it once per kernel, in the output of the first figure shown. That
+output may sit in a cell hidden from the slides, so the embedded copy is removed here and the templates
+load one copy in the page head instead, on every page that has a figure.
 """
+import copy
 import json
 import os
+import re
 import sys
 import time
 
-import nbformat
-from nbconvert import HTMLExporter
+try:
+    import nbformat
+    from nbconvert import HTMLExporter, SlidesExporter
+except ImportError as e:  # the caller checks for Jupyter first; keep the one-JSON-line contract anyway
+    print(json.dumps({"notebook": None, "ok": False, "message": f"nbconvert is not installed for {sys.executable}: {e}"}))
+    sys.exit(0)
+
+PLOTLY_BUNDLE = re.compile(r'<script data-backprop-plotly="1">.*?</script>', re.S)
+FIGURE = re.compile(r'class="backprop-figure"')
+
+
+def slide_type(cell):
+    return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-")
+
+
+def prepare(nb):
+    """A copy without embedded plotly.js, with a title, and the figure counts (page / slides)."""
+    nb = copy.deepcopy(nb)
+    figures, in_slides = 0, 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            html = data.get("text/html")
+            if html is None:
+                continue
+            text = "".join(html) if isinstance(html, list) else html
+            text = PLOTLY_BUNDLE.sub("", text)
+            if "data-backprop-plotly" in text:
+                raise ValueError("an output has a plotly.js bundle this exporter cannot strip (data-backprop-plotly)")
+            data["text/html"] = text
+            n = len(FIGURE.findall(text))
+            figures += n
+            if slide_type(cell) != "skip":
+                in_slides += n
+    title = None
+    first = nb.cells[0] if nb.cells else None
+    if first is not None and first.cell_type == "markdown":
+        line = first.source.strip().split("\n")[0]
+        if line.startswith("# "):
+            title = line[2:].strip()
+    if title:
+        nb.metadata["title"] = title
+    return nb, figures, in_slides, title
+
+
+def exporters(templates):
+    common = dict(extra_template_basedirs=[templates], extra_template_paths=[os.path.join(templates, "common")])
+    html = HTMLExporter(template_name="backprop-html", **common)
+    slides = SlidesExporter(template_name="backprop-slides", exclude_input_prompt=True, exclude_output_prompt=True,
+                            reveal_theme="white", reveal_transition="slide", **common)
+    return html, slides
+
+
+def write(target, body):
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target + ".tmp", "w", encoding="utf-8") as f:
+        f.write(body)
+    os.replace(target + ".tmp", target)
+
+
+def export_one(item, assets, html_exporter, slides_exporter):
+    nb, figures, in_slides, title = prepare(nbformat.read(item["notebook"], as_version=4))
+    result = {"notebook": item["notebook"], "ok": True, "figures": figures, "figures_in_slides": in_slides, "title": title}
+    for kind, exporter in (("html", html_exporter), ("slides", slides_exporter)):
+        target = item.get(kind)
+        if not target:
+            continue
+        t0 = time.time()
+        name = os.path.splitext(os.path.basename(item["notebook"]))[0]
+        resources = {
+            "metadata": {"name": name, "path": os.path.dirname(item["notebook"])},
+            "backprop": {
+                "assets": os.path.relpath(assets, os.path.dirname(target)).replace(os.sep, "/"),
+                "figures": figures if kind == "html" else in_slides,
+                "slides_url": item.get("slides_url"),
+            },
+        }
+        if kind == "slides":
+            exporter.reveal_url_prefix = resources["backprop"]["assets"] + "/reveal.js"
+        body, _ = exporter.from_notebook_node(nb, resources=resources)
+        write(target, body)
+        result[kind] = target
+        result["ms_" + kind] = round((time.time() - t0) * 1000)
+    return result
 
 
 def main():
-    out_dir, notebooks = sys.argv[1], sys.argv[2:]
-    os.makedirs(out_dir, exist_ok=True)
-    exporter = HTMLExporter()
-    for path in notebooks:
-        t0 = time.time()
-        name = os.path.splitext(os.path.basename(path))[0]
-        target = os.path.join(out_dir, name + ".html")
+    with open(sys.argv[1], encoding="utf-8") as f:
+        job = json.load(f)
+    html_exporter, slides_exporter = exporters(job["templates"])
+    for item in job["items"]:
         try:
-            body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
-            with open(target + ".tmp", "w", encoding="utf-8") as f:
-                f.write(body)
-            os.replace(target + ".tmp", target)
-            print(json.dumps({"notebook": path, "html": target, "ok": True, "ms": round((time.time() - t0) * 1000)}))
-        except Exception as e:
-            print(json.dumps({"notebook": path, "ok": False, "message": f"{type(e).__name__}: {e}"}))
+            result = export_one(item, job["assets"], html_exporter, slides_exporter)
+        except Exception as e:  # report and go on with the next notebook
+            result = {"notebook": item["notebook"], "ok": False, "message": f"{type(e).__name__}: {e}"}
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
