@@ -43,7 +43,7 @@ export function baseLayout(t: AxisTitles = {}): Record<string, unknown> {
     yaxis: { title: { text: t.yTitle ?? "" }, zeroline: false },
     width: t.width,
     height: t.height ?? 420,
-    margin: { l: 60, r: 20, t: t.title ? 50 : 20, b: 55 },
+    margin: { l: 65, r: 20, t: t.title ? 50 : 20, b: 65 },
     font: { size: 14 },
     template: "plotly_white",
   };
