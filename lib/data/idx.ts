@@ -380,14 +380,17 @@ function fetchOnce(
 ): Promise<Fetched> {
   return new Promise<Fetched>((resolve, reject) => {
     let done = false;
+    let out: fs.WriteStream | undefined;
+    let outClosed = false;
+    // Settle only once the temporary file is closed, so the caller's clean-up cannot race its creation.
+    const afterClose = (settle: () => void) => (!out || outClosed ? settle() : out.once("close", settle));
     const fail = (e: DownloadError) => {
       if (done) return;
       done = true;
       req.destroy();
       out?.destroy();
-      reject(e);
+      afterClose(() => reject(e));
     };
-    let out: fs.WriteStream | undefined;
     let client: typeof http | typeof https;
     try {
       client = new URL(url).protocol === "https:" ? https : http;
@@ -414,6 +417,7 @@ function fetchOnce(
       const hash = createHash("sha256");
       let received = 0;
       out = fs.createWriteStream(tmp);
+      out.on("close", () => (outClosed = true));
       out.on("error", (e) => fail(new DownloadError("network", `cannot write ${tmp}: ${e.message}`, url)));
       res.on("data", (chunk: Buffer) => {
         received += chunk.length;
@@ -429,15 +433,16 @@ function fetchOnce(
           ),
         );
       res.on("aborted", cut);
-      res.on("error", (e) => (done ? undefined : errCode(e) === "ECONNRESET" || e.message === "aborted" ? cut() : fail(new DownloadError("network", `${url}: ${e.message}`, url))));
+      res.on("error", (e) => {
+        if (errCode(e) === "ECONNRESET" || e.message === "aborted") cut();
+        else fail(new DownloadError("network", `${url}: ${e.message}`, url));
+      });
       res.on("end", () => {
         if (done) return;
         if (!res.complete || (total !== undefined && received !== total)) return cut();
-        out!.end(() => {
-          if (done) return;
-          done = true;
-          resolve({ bytes: received, sha256: hash.digest("hex") });
-        });
+        done = true;
+        out!.end();
+        afterClose(() => resolve({ bytes: received, sha256: hash.digest("hex") }));
       });
       res.pipe(out, { end: false });
     });
