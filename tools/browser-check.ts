@@ -9,7 +9,7 @@
  *   - no JavaScript error in the console.
  * Screenshots of the first slide and of a slide with a figure go to BUILD/screens/.
  *
- *   npx tsx tools/browser-check.ts [--build DIR] [--only 01,03]
+ *   npx tsx tools/browser-check.ts [--build DIR] [--only 01,03] [--all-screens]
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -53,6 +53,8 @@ export interface PageReport {
   rawMath: string[];
   consoleErrors: string[];
   slides?: SlideWalk;
+  /** Slides whose content is taller than the slide (they scroll): a hint for the author, not a failure. */
+  overflowing: string[];
   screenshots: string[];
   ms: number;
   /** Everything that is wrong, one sentence each; empty when the page passes. */
@@ -132,6 +134,12 @@ interface SlideState {
   nextFragment: boolean;
   figures: number;
   math: number;
+  /** A figure and a formula fully inside the slide's visible area (without scrolling it). */
+  figureVisible: boolean;
+  mathVisible: boolean;
+  /** Content height of the slide, and the slide's height (content taller than the slide scrolls). */
+  contentHeight: number;
+  height: number;
   /** Figures on this slide whose drawing is narrower or wider than their box (after the resize). */
   misfit: string[];
 }
@@ -146,6 +154,14 @@ function slideState(): SlideState {
     const w = Number(svg?.getAttribute("width") ?? 0);
     if (!svg || Math.abs(w - f.clientWidth) > Math.max(4, 0.02 * f.clientWidth)) misfit.push(`${f.id}: drawn ${w}px wide in a ${f.clientWidth}px box`);
   }
+  // No named inner functions here: tsx would wrap them in a __name() helper that the page lacks.
+  const box = slide.getBoundingClientRect();
+  const inside = [figs, Array.from(slide.querySelectorAll("mjx-container"))].map((els) =>
+    els.some((e) => {
+      const r = e.getBoundingClientRect();
+      return r.height > 0 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+    }),
+  );
   return {
     h: i.h,
     v: i.v ?? 0,
@@ -154,8 +170,25 @@ function slideState(): SlideState {
     nextFragment: Reveal.availableFragments().next,
     figures: figs.length,
     math: slide.querySelectorAll("mjx-container").length,
+    figureVisible: inside[0],
+    mathVisible: inside[1],
+    contentHeight: slide.scrollHeight,
+    height: slide.clientHeight,
     misfit,
   };
+}
+
+/** Scrolls the current slide to its first figure (or back to the top). */
+function scrollToFigure(toFigure: boolean): void {
+  const slide = Reveal.getCurrentSlide();
+  const fig = slide.querySelector(".backprop-figure");
+  if (!toFigure || !fig) {
+    slide.scrollTop = 0;
+    return;
+  }
+  const sr = slide.getBoundingClientRect();
+  const scale = sr.height / slide.clientHeight || 1; // reveal.js scales slides with a CSS transform
+  slide.scrollTop += (fig.getBoundingClientRect().top - sr.top) / scale - 16;
 }
 
 const sameState = (a: SlideState, b: SlideState) => a.h === b.h && a.v === b.v && a.f === b.f;
@@ -171,14 +204,22 @@ async function waitFor(page: Page, what: string, fn: string, problems: string[],
 }
 
 /** Checks one exported page (kind html) or deck (kind slides) against its executed notebook's info. */
-export async function checkPage(context: BrowserContext, file: string, kind: "html" | "slides", deck: DeckInfo, buildDir: string, screensDir: string): Promise<PageReport> {
+export interface CheckOptions {
+  /** Where screenshots go (default BUILD/screens). */
+  screensDir?: string;
+  /** Also a screenshot of every slide (NAME.slide-H.V.png), to look at a whole deck. */
+  allScreens?: boolean;
+}
+
+export async function checkPage(context: BrowserContext, file: string, kind: "html" | "slides", deck: DeckInfo, buildDir: string, opts: CheckOptions = {}): Promise<PageReport> {
+  const screensDir = opts.screensDir ?? path.join(buildDir, "screens");
   const t0 = Date.now();
   const name = path.basename(file).replace(/(\.slides)?\.html$/, "");
   const report: PageReport = {
     name, kind, file, blocked: [], localRequests: 0, missing: [], outsideBuild: [], plotlyLoads: 0,
     figuresExpected: kind === "html" ? deck.figures : deck.figuresInSlides, figuresDrawn: 0,
     formulasTypeset: 0, formulasExpectedAtLeast: kind === "html" ? deck.mathCells : deck.mathCellsInSlides,
-    mathErrors: [], rawMath: [], consoleErrors: [], screenshots: [], ms: 0, problems: [],
+    mathErrors: [], rawMath: [], consoleErrors: [], overflowing: [], screenshots: [], ms: 0, problems: [],
   };
   const problems = report.problems;
   const buildUrl = pathToFileURL(buildDir).href + "/";
@@ -233,7 +274,7 @@ export async function checkPage(context: BrowserContext, file: string, kind: "ht
       await page.screenshot({ path: shot });
       report.screenshots.push(shot);
     } else {
-      await walkDeck(page, deck, name, screensDir, report);
+      await walkDeck(page, deck, name, screensDir, report, opts.allScreens ?? false);
     }
   } catch (e) {
     problems.push(`the check stopped: ${(e as Error).message.split("\n")[0]}`);
@@ -248,7 +289,7 @@ export async function checkPage(context: BrowserContext, file: string, kind: "ht
   return report;
 }
 
-async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: string, report: PageReport): Promise<void> {
+async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: string, report: PageReport, allScreens: boolean): Promise<void> {
   const problems = report.problems;
   if (!(await waitFor(page, "reveal.js did not start (is build/assets/reveal.js there?)", "window.Reveal && Reveal.isReady()", problems))) return;
   const walk: SlideWalk = {
@@ -268,15 +309,24 @@ async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: st
   await page.screenshot({ path: first });
   report.screenshots.push(first);
   const seen = new Set<string>([`${state.h}/${state.v}`]);
-  let figureShot: "none" | "figure" | "figure+math" = "none";
+  // The slide with a figure (once all its fragments are shown) that shows the most without scrolling:
+  // figure and formula visible > figure visible > figure further down (then scrolled to it for the shot).
+  let best = 0;
   const figureFile = path.join(screensDir, `${name}.slide-figure.png`);
   const look = async (s: SlideState) => {
     if (s.misfit.length > 0) problems.push(`slide ${s.h + 1}.${s.v + 1}: figure not fitted to the slide: ${s.misfit.join("; ")}`);
-    // The slide with a figure, once all its fragments are shown; prefer one that also has a formula.
-    if (s.figures > 0 && !s.nextFragment && (figureShot === "none" || (figureShot === "figure" && s.math > 0))) {
-      await page.screenshot({ path: figureFile });
-      figureShot = s.math > 0 ? "figure+math" : "figure";
+    const where = `${s.h + 1}.${s.v + 1}`;
+    if (s.contentHeight > s.height + 2 && !report.overflowing.some((o) => o.startsWith(`${where} `))) {
+      report.overflowing.push(`${where} (${s.contentHeight} px of ${s.height})`);
     }
+    if (s.nextFragment) return;
+    if (allScreens) await page.screenshot({ path: path.join(screensDir, `${name}.slide-${where}.png`) });
+    const score = s.figures > 0 ? 1 + (s.figureVisible ? 2 : 0) + (s.mathVisible ? 1 : 0) : 0;
+    if (score <= best) return;
+    best = score;
+    if (!s.figureVisible) await page.evaluate(scrollToFigure, true);
+    await page.screenshot({ path: figureFile });
+    if (!s.figureVisible) await page.evaluate(scrollToFigure, false);
   };
   await look(state);
   await page.locator("body").focus();
@@ -310,12 +360,12 @@ async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: st
   await settle();
   if (!sameState(state, await page.evaluate(slideState))) problems.push("the deck moved past what should be its last step");
   if (walk.visited !== walk.total) problems.push(`visited ${walk.visited} of ${walk.total} slides with the keyboard`);
-  if (figureShot !== "none") report.screenshots.push(figureFile);
+  if (best > 0) report.screenshots.push(figureFile);
   else if (deck.figuresInSlides > 0) problems.push("no slide with a figure was reached");
 }
 
 /** Checks the page and the deck of each named lecture (stems like 01-neurona) in BUILD. */
-export async function checkBuild(buildDir: string, names: string[], screensDir = path.join(buildDir, "screens")): Promise<PageReport[]> {
+export async function checkBuild(buildDir: string, names: string[], opts: CheckOptions = {}): Promise<PageReport[]> {
   const browser = await launchChromium();
   const reports: PageReport[] = [];
   try {
@@ -325,7 +375,7 @@ export async function checkBuild(buildDir: string, names: string[], screensDir =
       const deck = deckInfo(readNotebook(executed));
       for (const [kind, file] of [["html", path.join(buildDir, "html", `${name}.html`)], ["slides", path.join(buildDir, "slides", `${name}.slides.html`)]] as const) {
         if (!fs.existsSync(file)) throw new Error(`${file} is missing; run \`npm run slides\``);
-        reports.push(await checkPage(browser.context, file, kind, deck, buildDir, screensDir));
+        reports.push(await checkPage(browser.context, file, kind, deck, buildDir, opts));
       }
     }
   } finally {
@@ -341,18 +391,21 @@ export function formatReport(r: PageReport): string {
   const head =
     `${r.problems.length ? "FAIL" : "ok  "}  ${rel}: ${(r.ms / 1000).toFixed(1)} s, blocked ${r.blocked.length}, local files ${r.localRequests}, ` +
     `plotly.js ×${r.plotlyLoads}, figures ${r.figuresDrawn}/${r.figuresExpected}, formulas ${r.formulasTypeset}${deck}, console errors ${r.consoleErrors.length}`;
-  return [head, ...r.problems.map((p) => `      - ${p}`)].join("\n");
+  const hint = r.overflowing.length ? [`      (taller than the slide, they scroll: ${r.overflowing.join(", ")})`] : [];
+  return [head, ...r.problems.map((p) => `      - ${p}`), ...hint].join("\n");
 }
 
 async function main(): Promise<number> {
   let buildDir = path.join(ROOT, "build");
   const only: string[] = [];
+  let allScreens = false;
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--build" && argv[i + 1]) buildDir = path.resolve(argv[++i]);
     else if (argv[i] === "--only" && argv[i + 1]) only.push(...argv[++i].split(","));
+    else if (argv[i] === "--all-screens") allScreens = true;
     else {
-      console.error(`unknown option ${argv[i]}; use --build DIR, --only NN[,NN]`);
+      console.error(`unknown option ${argv[i]}; use --build DIR, --only NN[,NN], --all-screens`);
       return 2;
     }
   }
@@ -367,7 +420,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    const reports = await checkBuild(buildDir, names);
+    const reports = await checkBuild(buildDir, names, { allScreens });
     for (const r of reports) console.log(formatReport(r));
     const shots = reports.flatMap((r) => r.screenshots);
     if (shots.length) console.log(`screenshots: ${shots.map((s) => path.relative(process.cwd(), s)).join(", ")}`);
