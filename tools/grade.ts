@@ -1,0 +1,235 @@
+/**
+ * `npm run grade -- <assignment> <folder of hand-ins> [options]`: grades every hand-in in its own sandboxed
+ * kernel and writes, under --out (default build/grades/<assignment>/):
+ *   gradebook.csv, gradebook.json     student, points per test, total, flags (written atomically)
+ *   feedback/<student>.md             Spanish feedback: test names, points, pass/fail (never hidden tests)
+ *   results/<student>.json            one result per hand-in; a rerun skips hand-ins already graded
+ *
+ * A hand-in is <student>.ipynb in the folder, or a folder <student>/ holding the notebook.
+ * Options: --jobs N (parallel kernels, default 1), --force (regrade everything), --out DIR,
+ *   --cell-timeout S (60), --timeout S (per hand-in, 300), --memory MB (2048), --output-limit MB (20),
+ *   --sandbox bwrap|auto|none (default bwrap: refuse to run without it), --solutions DIR.
+ * Exit status: 0 when every hand-in got a grade (whatever the grade), 3 when some could not be graded
+ * because of the grader itself (rerun to retry them), 1 for bad arguments or setup.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { ensureJupyter, ROOT } from "./jupyter-env";
+import { Assignment, parseAssignment } from "./homework/assignment";
+import { GRADER_VERSION, GradeContext, HandinResult, assignmentSha, feedbackMarkdown, gradeHandin } from "./homework/grader";
+import { NotebookError, sha256, writeAtomic } from "./homework/notebook";
+import { RunLimits, SandboxMode, detectSandbox } from "./homework/sandbox";
+
+export interface GradeOptions {
+  assignment: string;
+  handins: string;
+  out?: string;
+  jobs: number;
+  force: boolean;
+  sandbox: SandboxMode;
+  solutionsDir: string;
+  limits: RunLimits;
+  quiet: boolean;
+}
+
+class UsageError extends Error {}
+
+const USAGE =
+  "usage: npm run grade -- <assignment> <folder of hand-ins> [--jobs N] [--force] [--out DIR] [--cell-timeout S] " +
+  "[--timeout S] [--memory MB] [--output-limit MB] [--sandbox bwrap|auto|none] [--solutions DIR]";
+
+export function parseArgs(argv: string[]): GradeOptions {
+  const positional: string[] = [];
+  const opts: Omit<GradeOptions, "assignment" | "handins"> = {
+    jobs: 1,
+    force: false,
+    sandbox: "bwrap",
+    solutionsDir: path.join(ROOT, "solutions"),
+    limits: { cellTimeout: 60, wallLimit: 300, memoryMb: 2048, outputBytes: 20e6, tmpMb: 256 },
+    quiet: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    const num = (min: number) => {
+      const v = Number(value());
+      if (!Number.isFinite(v) || v < min) throw new UsageError(`${a} needs a number ≥ ${min}`);
+      return v;
+    };
+    if (a === "--jobs" || a === "-j") opts.jobs = Math.floor(num(1));
+    else if (a === "--force") opts.force = true;
+    else if (a === "--quiet") opts.quiet = true;
+    else if (a === "--out") opts.out = path.resolve(value());
+    else if (a === "--solutions") opts.solutionsDir = path.resolve(value());
+    else if (a === "--cell-timeout") opts.limits.cellTimeout = num(1);
+    else if (a === "--timeout") opts.limits.wallLimit = num(1);
+    else if (a === "--memory") opts.limits.memoryMb = Math.floor(num(128));
+    else if (a === "--output-limit") opts.limits.outputBytes = num(0.01) * 1e6;
+    else if (a === "--sandbox") {
+      const v = value();
+      if (v !== "bwrap" && v !== "auto" && v !== "none") throw new UsageError(`--sandbox must be bwrap, auto or none, not "${v}"`);
+      opts.sandbox = v;
+    } else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}\n${USAGE}`);
+    else positional.push(a);
+  }
+  if (positional.length !== 2) throw new UsageError(USAGE);
+  return { ...opts, assignment: positional[0], handins: path.resolve(positional[1]) };
+}
+
+/** solutions/<name>.ipynb for "hw01", "hw01-activaciones" or a path. */
+export function resolveAssignment(name: string, solutionsDir: string): string {
+  if (name.endsWith(".ipynb") && fs.existsSync(name)) return path.resolve(name);
+  if (!fs.existsSync(solutionsDir)) throw new UsageError(`no solutions folder at ${solutionsDir}`);
+  const all = fs.readdirSync(solutionsDir).filter((f) => /^hw\d\d.*\.ipynb$/.test(f)).sort();
+  const exact = all.find((f) => f === `${name}.ipynb`);
+  const matches = exact ? [exact] : all.filter((f) => f.startsWith(`${name}-`) || f.startsWith(name));
+  if (matches.length !== 1) {
+    throw new UsageError(`assignment "${name}" ${matches.length === 0 ? "matches no" : "is ambiguous among"} solutions/${matches.length ? ": " + matches.join(", ") : ""}; there are: ${all.join(", ") || "none"}`);
+  }
+  return path.join(solutionsDir, matches[0]);
+}
+
+export interface HandinEntry {
+  student: string;
+  file?: string;
+  problem?: string;
+}
+
+/** The hand-ins in a folder: <student>.ipynb files and <student>/ folders holding one notebook. */
+export function listHandins(dir: string, assignment: string): HandinEntry[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`hand-in folder ${dir} does not exist or is not a folder`);
+  const out: HandinEntry[] = [];
+  const seen = new Map<string, string>();
+  for (const name of fs.readdirSync(dir).sort()) {
+    if (name.startsWith(".")) continue;
+    const full = path.join(dir, name);
+    const st = fs.lstatSync(full);
+    let e: HandinEntry | undefined;
+    if (st.isFile() && name.endsWith(".ipynb")) e = { student: name.slice(0, -6), file: full };
+    else if (st.isDirectory()) {
+      const nbs = fs.readdirSync(full).filter((f) => f.endsWith(".ipynb") && fs.lstatSync(path.join(full, f)).isFile()).sort();
+      const pick = nbs.length === 1 ? nbs[0] : nbs.find((f) => f.startsWith(assignment.split("-")[0]));
+      e = pick ? { student: name, file: path.join(full, pick) } : { student: name, problem: nbs.length === 0 ? "la carpeta no tiene ningún .ipynb" : `hay ${nbs.length} cuadernos y ninguno se llama ${assignment}*.ipynb` };
+    }
+    if (!e) continue;
+    const id = e.student.replace(/[^A-Za-z0-9._@-]/g, "_");
+    if (seen.has(id)) throw new UsageError(`two hand-ins map to the same student id "${id}": ${seen.get(id)} and ${name}`);
+    seen.set(id, name);
+    out.push({ ...e, student: id });
+  }
+  return out;
+}
+
+function csvCell(v: string | number): string {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function gradebookCsv(a: Assignment, results: HandinResult[]): string {
+  const head = ["student", ...a.tests.map((t) => t.id), "total", "max", "status", "flags"];
+  const rows = results.map((r) => [r.student, ...a.tests.map((t) => r.tests.find((x) => x.id === t.id)?.points ?? 0), r.total, r.max, r.status, r.flags.join(" ")]);
+  return [head, ...rows].map((row) => row.map(csvCell).join(",")).join("\n") + "\n";
+}
+
+function readResult(file: string): HandinResult | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as HandinResult;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function grade(opts: GradeOptions, log: (s: string) => void = console.log): Promise<{ results: HandinResult[]; outDir: string; errors: number }> {
+  const file = resolveAssignment(opts.assignment, opts.solutionsDir);
+  const a = parseAssignment(file, path.relative(process.cwd(), file) || file);
+  const outDir = opts.out ?? path.join(ROOT, "build", "grades", a.name);
+  const handins = listHandins(opts.handins, a.name);
+  const jenv = ensureJupyter(log);
+  const sandbox = detectSandbox(opts.sandbox, jenv.python);
+  if (sandbox.kind === "none") log(`WARNING: grading WITHOUT a sandbox: ${sandbox.why}. Hand-ins can read files and use the network (docs/homework.md).`);
+  else log(`sandbox: bubblewrap${sandbox.userns ? " (unprivileged user namespace)" : " (root, all capabilities dropped)"}, no network`);
+  const ctx: GradeContext = { assignment: a, assignmentSha: assignmentSha(a), jenv, sandbox, limits: opts.limits };
+  const resultsDir = path.join(outDir, "results");
+  const feedbackDir = path.join(outDir, "feedback");
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.mkdirSync(feedbackDir, { recursive: true });
+
+  const results = new Map<string, HandinResult>();
+  const todo: HandinEntry[] = [];
+  for (const h of handins) {
+    const prev = opts.force ? undefined : readResult(path.join(resultsDir, `${h.student}.json`));
+    const sha = h.file && fs.existsSync(h.file) ? sha256(fs.readFileSync(h.file).toString("binary")) : "";
+    if (prev && prev.status !== "error" && prev.assignmentSha === ctx.assignmentSha && prev.graderVersion === GRADER_VERSION && prev.handinSha === sha) {
+      results.set(h.student, prev);
+    } else todo.push(h);
+  }
+  log(`${a.name}: ${handins.length} hand-ins, ${todo.length} to grade, ${handins.length - todo.length} already graded (--force regrades), ${opts.jobs} job(s)`);
+  const t0 = Date.now();
+  let next = 0;
+  let doneCount = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const h = todo[next++];
+      const r = await gradeHandin(ctx, h.student, h.file, h.problem);
+      // Feedback first, result last: a result on disk means the hand-in is completely done.
+      writeAtomic(path.join(feedbackDir, `${h.student}.md`), feedbackMarkdown(r, opts.limits));
+      writeAtomic(path.join(resultsDir, `${h.student}.json`), JSON.stringify(r, null, 1) + "\n");
+      results.set(h.student, r);
+      doneCount++;
+      if (!opts.quiet) {
+        log(`[${doneCount}/${todo.length}] ${h.student.padEnd(24)} ${String(r.total).padStart(5)} / ${r.max}  ${r.status.padEnd(8)} ${(r.wallMs / 1000).toFixed(1)} s  ${r.flags.join(" ")}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.jobs, Math.max(1, todo.length)) }, worker));
+  const minutes = (Date.now() - t0) / 60000;
+  const ordered = handins.map((h) => results.get(h.student)).filter((r): r is HandinResult => !!r);
+  writeAtomic(path.join(outDir, "gradebook.csv"), gradebookCsv(a, ordered));
+  writeAtomic(
+    path.join(outDir, "gradebook.json"),
+    JSON.stringify(
+      {
+        assignment: a.name,
+        max: a.maxPoints,
+        tests: a.tests.map((t) => ({ id: t.id, name: t.name, points: t.points, hidden: t.hidden.trim() !== "" })),
+        sandbox: sandbox.kind === "bwrap" ? "bwrap" : `none (${sandbox.why})`,
+        limits: opts.limits,
+        students: ordered.map((r) => ({
+          student: r.student,
+          total: r.total,
+          max: r.max,
+          status: r.status,
+          points: Object.fromEntries(r.tests.map((t) => [t.id, t.points])),
+          reasons: Object.fromEntries(r.tests.map((t) => [t.id, t.reason])),
+          flags: r.flags,
+          notes: r.notes,
+          file: r.file,
+        })),
+      },
+      null,
+      1,
+    ) + "\n",
+  );
+  const errors = ordered.filter((r) => r.status === "error").length;
+  if (todo.length > 0) log(`graded ${todo.length} hand-in(s) in ${(minutes * 60).toFixed(1)} s (${(todo.length / minutes).toFixed(1)} per minute)`);
+  log(`gradebook: ${path.relative(process.cwd(), path.join(outDir, "gradebook.csv"))}  feedback: ${path.relative(process.cwd(), feedbackDir)}/`);
+  if (errors > 0) log(`${errors} hand-in(s) could not be graded because of the grader (status "error"): run again to retry them.`);
+  return { results: ordered, outDir, errors };
+}
+
+async function main(): Promise<number> {
+  try {
+    const opts = parseArgs(process.argv.slice(2));
+    const { errors } = await grade(opts);
+    return errors > 0 ? 3 : 0;
+  } catch (e) {
+    console.error(e instanceof UsageError || e instanceof NotebookError ? e.message : e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+}
+
+if (require.main === module) main().then((c) => process.exit(c));

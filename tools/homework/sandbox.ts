@@ -1,0 +1,269 @@
+/**
+ * Runs one untrusted notebook: a fresh work directory (a copy of lib/, the kernel launcher, node_modules
+ * read-only), one kernel process, limits on time, memory and output, and — where bubblewrap works — a
+ * sandbox with no network, no view of the repository, and a read-only file system except a small /tmp.
+ *
+ * The whole runner (python + nbclient + the tslab kernel) runs inside the sandbox: with --unshare-net the
+ * kernel's loopback is not the host's, so a host-side Jupyter client could not reach it. The notebook
+ * (with the hidden tests) reaches nbrun.py on stdin and never touches the sandbox's disk.
+ */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CellRecord, JupyterEnv, ROOT } from "../jupyter-env";
+import type { Notebook } from "./notebook";
+
+export const GRADER_KERNEL = "backprop-lab-grader";
+
+export type SandboxMode = "bwrap" | "none" | "auto";
+
+export interface Sandbox {
+  kind: "bwrap" | "none";
+  /** bwrap only: whether an unprivileged user namespace (uid 65534) is used. */
+  userns?: boolean;
+  bwrap?: string;
+  /** Why bwrap is not used (mode none or auto fallback). */
+  why?: string;
+}
+
+export interface RunLimits {
+  /** Seconds per cell. */
+  cellTimeout: number;
+  /** Seconds for the whole notebook (kernel start excluded). */
+  wallLimit: number;
+  /** Kernel memory (resident, MB); also the V8 heap limit. */
+  memoryMb: number;
+  /** Bytes of output for the whole notebook. */
+  outputBytes: number;
+  /** Size of the sandbox's writable /tmp, MB. */
+  tmpMb: number;
+}
+
+export interface RunResult {
+  cells: CellRecord[];
+  /** Set when the runner itself failed (kernel did not start, runner killed, ...). */
+  fatal?: string;
+  /** True when the runner had to be killed from outside (hard wall limit). */
+  killed?: boolean;
+  wallMs: number;
+  peakRssMb?: number;
+}
+
+function bwrapPath(): string | undefined {
+  for (const p of ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"]) if (fs.existsSync(p)) return p;
+  const r = spawnSync("sh", ["-c", "command -v bwrap"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
+}
+
+/** Directories outside /usr that the interpreters live in (e.g. node from nvm), bound read-only. */
+function extraRoots(python: string): string[] {
+  const roots = new Set<string>();
+  for (const exe of [process.execPath, python]) {
+    let real: string;
+    try {
+      real = fs.realpathSync(exe);
+    } catch {
+      continue;
+    }
+    if (!real.startsWith("/usr/")) roots.add(path.dirname(path.dirname(real)));
+  }
+  return [...roots];
+}
+
+function bwrapArgs(sb: Sandbox, work: string, python: string, limits: RunLimits, env: Record<string, string>): string[] {
+  const a = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"];
+  if (sb.userns) a.push("--unshare-user", "--uid", "65534", "--gid", "65534");
+  a.push("--ro-bind", "/usr", "/usr");
+  for (const l of ["bin", "lib", "lib64", "sbin", "lib32", "libx32"]) {
+    const p = `/${l}`;
+    try {
+      const st = fs.lstatSync(p);
+      if (st.isSymbolicLink()) a.push("--symlink", fs.readlinkSync(p), p);
+      else if (st.isDirectory()) a.push("--ro-bind", p, p);
+    } catch {
+      /* absent */
+    }
+  }
+  for (const r of extraRoots(python)) a.push("--ro-bind", r, r);
+  a.push("--proc", "/proc", "--dev", "/dev", "--size", String(limits.tmpMb * 1024 * 1024), "--tmpfs", "/tmp");
+  if (work) {
+    a.push("--ro-bind", work, work);
+    a.push("--ro-bind", path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
+  }
+  a.push("--clearenv");
+  for (const [k, v] of Object.entries(env)) a.push("--setenv", k, v);
+  a.push("--chdir", work || "/");
+  return a;
+}
+
+let cached: Sandbox | undefined;
+
+/** Finds out whether bubblewrap can run the grader here (tries a user namespace, then plain root). */
+export function detectSandbox(mode: SandboxMode, python: string): Sandbox {
+  if (mode === "none") return { kind: "none", why: "--sandbox none was given" };
+  if (cached && mode !== "bwrap") return cached;
+  const bwrap = bwrapPath();
+  let why = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap";
+  if (bwrap) {
+    const limits: RunLimits = { cellTimeout: 1, wallLimit: 1, memoryMb: 1, outputBytes: 1, tmpMb: 16 };
+    const errors: string[] = [];
+    for (const userns of [true, false]) {
+      const sb: Sandbox = { kind: "bwrap", userns, bwrap };
+      const args = bwrapArgs(sb, "", python, limits, { PATH: "/usr/bin:/bin" });
+      const r = spawnSync(bwrap, [...args, python, "-c", "import nbclient, socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print('ok')"], {
+        encoding: "utf8",
+        timeout: 30000,
+      });
+      if (r.status === 0 && r.stdout.trim() === "ok") {
+        cached = sb;
+        return sb;
+      }
+      errors.push(`${userns ? "with" : "without"} a user namespace: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split("\n")[0]}`);
+    }
+    why = `bubblewrap cannot create a sandbox here (${errors.join("; ")})`;
+  }
+  cached = { kind: "none", why };
+  if (mode === "bwrap") {
+    throw new Error(`${why}.\nInstall/enable bubblewrap, or grade without isolation with --sandbox none (see docs/homework.md).`);
+  }
+  return cached;
+}
+
+/** A fresh work directory: lib/ (copy), the kernel launcher, a kernel spec, the student's notebook. */
+export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string | undefined): string {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "bpgrade-"));
+  fs.cpSync(path.join(ROOT, "lib"), path.join(work, "lib"), { recursive: true });
+  fs.mkdirSync(path.join(work, "tools"));
+  for (const f of ["tslab-kernel.js", "nbrun.py"]) fs.copyFileSync(path.join(ROOT, "tools", f), path.join(work, "tools", f));
+  if (sb.kind === "bwrap") fs.mkdirSync(path.join(work, "node_modules")); // mount point for a read-only bind
+  else fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"), "dir");
+  const spec = path.join(work, ".jupyter", "kernels", GRADER_KERNEL);
+  fs.mkdirSync(spec, { recursive: true });
+  fs.writeFileSync(
+    path.join(spec, "kernel.json"),
+    JSON.stringify({
+      argv: [process.execPath, `--max-old-space-size=${limits.memoryMb}`, path.join(work, "tools", "tslab-kernel.js"), "--config-path", "{connection_file}"],
+      display_name: "TypeScript (backprop-lab grader)",
+      language: "typescript",
+      env: { BACKPROP_ROOT: work },
+    }),
+  );
+  if (handinText !== undefined) fs.writeFileSync(path.join(work, "handin.ipynb"), handinText);
+  if (sb.kind === "none") fs.mkdirSync(path.join(work, "home"));
+  // Read-only for the sandbox user (uid 65534 when a user namespace is used).
+  fs.chmodSync(work, 0o755);
+  return work;
+}
+
+/** Runs `nb` in a fresh kernel inside the sandbox; never throws. */
+export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits: RunLimits, handinText?: string): Promise<RunResult> {
+  const t0 = Date.now();
+  let work = "";
+  try {
+    work = makeWorkDir(sb, limits, handinText);
+  } catch (e) {
+    return Promise.resolve({ cells: [], fatal: `could not prepare the work directory: ${(e as Error).message}`, wallMs: 0 });
+  }
+  const tmp = sb.kind === "bwrap" ? "/tmp" : path.join(work, "home");
+  const env: Record<string, string> = {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: tmp,
+    LANG: "C.UTF-8",
+    JUPYTER_PATH: path.join(work, ".jupyter"),
+    JUPYTER_RUNTIME_DIR: path.join(tmp, "jupyter-runtime"),
+    JUPYTER_CONFIG_DIR: path.join(tmp, "jupyter-config"),
+    JUPYTER_DATA_DIR: path.join(tmp, "jupyter-data"),
+    IPYTHONDIR: path.join(tmp, "ipython"),
+    PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    BACKPROP_ROOT: work,
+  };
+  if (process.env.BACKPROP_BACKEND) env.BACKPROP_BACKEND = process.env.BACKPROP_BACKEND;
+  const job = {
+    notebook_json: nb,
+    kernel: GRADER_KERNEL,
+    cwd: work,
+    cell_timeout: limits.cellTimeout,
+    startup_timeout: 60,
+    continue_on_error: true,
+    kernel_stderr: path.join(tmp, "kernel.stderr"),
+    stream: true,
+    output_limit: limits.outputBytes,
+    memory_limit_mb: limits.memoryMb,
+    wall_limit: limits.wallLimit,
+    nondumpable: true,
+    shutdown_kernel: "immediate",
+  };
+  const runner = path.join(work, "tools", "nbrun.py");
+  const [cmd, args] =
+    sb.kind === "bwrap"
+      ? [sb.bwrap as string, [...bwrapArgs(sb, work, jenv.python, limits, env), jenv.python, "-Xfrozen_modules=off", runner, "-"]]
+      : [jenv.python, ["-Xfrozen_modules=off", runner, "-"]];
+  return new Promise((resolve) => {
+    const cells: CellRecord[] = [];
+    let summary: { cells?: CellRecord[]; fatal?: string; failure?: CellRecord | null; peak_rss_mb?: number } | undefined;
+    let buf = "";
+    let stderr = "";
+    let killed = false;
+    let done = false;
+    const child = spawn(cmd, args, { cwd: work, env: sb.kind === "bwrap" ? {} : env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    const killAll = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    };
+    // Backstop for a runner that stops responding: its own limits should end it long before this.
+    const hard = setTimeout(() => {
+      killed = true;
+      killAll();
+    }, (limits.wallLimit + 90) * 1000);
+    const onLine = (line: string) => {
+      if (!line.trim()) return;
+      try {
+        const v = JSON.parse(line) as { cell?: CellRecord };
+        if (v.cell) cells.push(v.cell);
+        else summary = v as typeof summary;
+      } catch {
+        /* not ours */
+      }
+    };
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+      buf += d;
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      if (buf.length > 8 * 1024 * 1024) buf = ""; // a runaway line is not a record
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => {
+      stderr = (stderr + d).slice(-8000);
+    });
+    const finish = (fatal?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(hard);
+      killAll(); // leftovers (a kernel's children) go with the group
+      if (buf) onLine(buf);
+      try {
+        fs.rmSync(work, { recursive: true, force: true });
+      } catch {
+        /* best effort */
+      }
+      const result: RunResult = { cells, wallMs: Date.now() - t0, killed: killed || undefined, peakRssMb: summary?.peak_rss_mb };
+      if (summary?.fatal) result.fatal = summary.fatal;
+      else if (summary?.failure && summary.failure.index === null && summary.failure.status === "fatal") result.fatal = summary.failure.message ?? "the kernel failed";
+      else if (fatal) result.fatal = fatal;
+      else if (!summary) result.fatal = killed ? `the runner passed the hard limit of ${limits.wallLimit + 90} s and was killed` : `the runner ended without a result: ${stderr.trim().split("\n").slice(-3).join(" | ")}`;
+      resolve(result);
+    };
+    child.on("error", (e) => finish(`could not start the runner: ${e.message}`));
+    child.on("close", () => finish());
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(JSON.stringify(job));
+  });
+}
