@@ -114,11 +114,12 @@ export abstract class TensorMlp implements Model {
     checkWeights(this.spec, weights);
     this.inputSize = this.spec.sizes[0];
     this.outputSize = this.spec.sizes[this.spec.sizes.length - 1];
-    this.vars = weights.map(({ W, b, alpha }) => ({
+    // Inside tidy the initial tensors are freed; variables are never tidied away.
+    this.vars = tf.tidy(() => weights.map(({ W, b, alpha }) => ({
       W: tf.variable(tf.tensor2d(W, undefined, "float32")),
       b: tf.variable(tf.tensor1d(b, "float32")),
       ...(alpha ? { alpha: tf.variable(tf.tensor1d(alpha, "float32")) } : {}),
-    }));
+    })));
     this.params = this.vars.flatMap(({ W, b, alpha }) => (alpha ? [W, b, alpha] : [W, b]));
   }
 
