@@ -313,6 +313,11 @@ test("every mirror failing differently: one error that lists each", async () => 
   assert.match(e.message, /SHA-256 mismatch/);
 });
 
+test("a mirror that is not an http(s) URL is a clear error before anything is fetched", async () => {
+  await assert.rejects(downloadIdxFile(TEST_IMAGES, { ...quick, cacheDir: tmpCache(), mirrors: ["ftp://x/"] }), /mirror "ftp:\/\/x\/" is not an http\(s\) URL/);
+  await assert.rejects(downloadIdxFile(TEST_IMAGES, { ...quick, cacheDir: tmpCache(), mirrors: ["not a url"] }), /is not an http\(s\) URL/);
+});
+
 test("offline: fails fast with instructions to place the files by hand", async () => {
   const t0 = Date.now();
   const cacheDir = tmpCache();

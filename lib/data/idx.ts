@@ -488,6 +488,15 @@ export async function downloadIdxFile(spec: IdxFileSpec, opts: DownloadOptions =
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const backoffMs = opts.backoffMs ?? 1_000;
   if (mirrors.length === 0) throw new DownloadError("failed", `no mirrors to download ${spec.name} from.\n${manualHelp(dir, files)}`);
+  for (const m of mirrors) {
+    let ok = false;
+    try {
+      ok = ["http:", "https:"].includes(new URL(m).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new Error(`downloadIdxFile: mirror "${m}" is not an http(s) URL; mirrors are base URLs such as ${MNIST_MIRRORS[0]}`);
+  }
   const report =
     opts.progress === false ? () => undefined : typeof opts.progress === "function" ? opts.progress : defaultProgress();
   fs.mkdirSync(dir, { recursive: true });
