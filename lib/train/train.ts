@@ -17,11 +17,11 @@ import { Optimizer } from "./optimizer";
 export type TrainMode = "batch" | "minibatch" | "incremental" | "online";
 export const TRAIN_MODES: readonly TrainMode[] = ["batch", "minibatch", "incremental", "online"];
 
-/** Inputs x [N, inputs] and targets t [N, outputs]. */
-export interface TrainData {
+/** Inputs x [N, inputs] and targets t [N, outputs] (a type, not an interface, so `tf.dispose(data)` accepts it). */
+export type TrainData = {
   x: tf.Tensor2D;
   t: tf.Tensor2D;
-}
+};
 
 export interface EarlyStopping {
   /** Epochs without improvement before stopping. */
@@ -151,8 +151,8 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
           `The learning rate is probably too large for this model and data: try a smaller one (${opts.optimizer.name} now, e.g. a tenth).`);
       }
       record(history, stats);
-      opts.onEpoch?.(stats);
       const stop = stopper?.update(stats);
+      opts.onEpoch?.(stats);
       const last = epoch === opts.epochs || stop !== undefined;
       if (logEvery > 0 && (epoch === 1 || epoch % logEvery === 0 || last)) log(progressLine(stats, opts.epochs));
       if (stop !== undefined) {
