@@ -71,3 +71,6 @@ export {
   type AugmentOptions,
   augmentSet,
 } from "./augment";
+
+// 2-D toy sets and 1-D regression (written alongside; see toy2d.ts).
+export * from "./toy2d";
