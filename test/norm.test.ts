@@ -14,6 +14,7 @@ import {
   normForward64, normBackward64, normForward, normBackward, disposeCache, layerNormForward, layerNormBackward,
   BatchNorm, fitStandardizer, NormAxis, VarianceKind,
 } from "../lib/scratch/norm";
+import { DeepMlp } from "../lib/scratch/residual";
 
 const rng = new Rng(7);
 const B = 6, U = 4;
@@ -160,4 +161,25 @@ test("bad options get clear errors; no tensors leak", () => {
   tf.dispose(x);
   bn.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+test("deep MLP with batch norm and residual connections: hand-written backward = tfjs autodiff", (ctx) => {
+  const r = new Rng(3);
+  const x = tf.tensor2d(Float32Array.from(r.array(40, (g) => g.normal())), [8, 5]);
+  const t = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], "int32"), 3) as tf.Tensor2D;
+  const before = tf.memory().numTensors;
+  for (const [batchNorm, residual, activation] of [[true, true, "sigmoid"], [false, true, "tanh"], [true, false, "relu"]] as const) {
+    const net = new DeepMlp({ inputs: 5, width: 4, depth: 3, outputs: 3, batchNorm, residual, activation, rng: r });
+    const ours = net.lossAndGrads(x, t);
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(t, net.logits(x, "batch")) as tf.Scalar, net.params);
+    const c = compare([ours.loss, ...ours.grads], [value, ...net.params.map((p) => grads[p.name])]);
+    ctx.diagnostic(`${net.name}: max |hand-written - autodiff| = ${c.maxAbs.toExponential(2)}`);
+    assert.ok(c.maxAbs < F32, `${net.name}: ${JSON.stringify(c)}`);
+    assert.equal(net.lastGradNorms.length, 4);
+    tf.dispose([ours.loss, ...ours.grads, value, ...Object.values(grads)]);
+    net.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before, "no tensors leaked");
+  assert.throws(() => new DeepMlp({ inputs: 5, width: 4, depth: 0, outputs: 3, rng: r }), /depth must be a positive integer/);
+  tf.dispose([x, t]);
 });

@@ -232,6 +232,9 @@ export function layerNormBackward(dout: tf.Tensor2D, cache: NormCache): { dx: tf
   return normBackward(dout, cache);
 }
 
+/** How a BatchNorm layer normalizes: see `BatchNorm.forward`. */
+export type BatchNormMode = "train" | "inference" | "batch";
+
 export interface BatchNormOptions extends NormOptions {
   /**
    * Weight of the past in the running averages: μ_run ← m μ_run + (1-m) μ_B (tf.layers' default 0.99;
@@ -267,23 +270,30 @@ export class BatchNorm {
     this.runningVariance = tf.ones([units]);
   }
 
-  /** The forward pass; in training mode it also moves the running averages toward the batch's statistics. */
-  forward(x: tf.Tensor2D, training: boolean): { out: tf.Tensor2D; cache: NormCache } {
+  /**
+   * The forward pass. "train" (or true): batch statistics, and the running averages move toward them.
+   * "inference" (or false): the running averages. "batch": batch statistics without touching the running
+   * averages — what a model does if it is left in training mode at test time (the output of one sample
+   * then depends on the others in its batch).
+   */
+  forward(x: tf.Tensor2D, mode: BatchNormMode | boolean): { out: tf.Tensor2D; cache: NormCache } {
+    const m = mode === true ? "train" : mode === false ? "inference" : mode;
     const opts = { eps: this.eps, variance: this.variance };
-    if (!training) {
-      const r = normForward(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, 0, { ...opts, stats: { mean: this.runningMean, variance: this.runningVariance } });
-      tf.dispose([r.mean, r.variance]);
-      return { out: r.out, cache: r.cache };
+    const r = m === "inference"
+      ? normForward(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, 0, { ...opts, stats: { mean: this.runningMean, variance: this.runningVariance } })
+      : normForward(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, 0, opts);
+    if (m === "train") {
+      const mom = this.momentum;
+      const [mean, variance] = tf.tidy(() => [
+        tf.add(tf.mul(this.runningMean, mom), tf.mul(tf.reshape(r.mean, [this.units]), 1 - mom)) as tf.Tensor1D,
+        tf.add(tf.mul(this.runningVariance, mom), tf.mul(tf.reshape(r.variance, [this.units]), 1 - mom)) as tf.Tensor1D,
+      ]);
+      tf.dispose([this.runningMean, this.runningVariance]);
+      // Kept: the running averages outlive any tf.tidy the forward pass runs in.
+      this.runningMean = tf.keep(mean);
+      this.runningVariance = tf.keep(variance);
     }
-    const r = normForward(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, 0, opts);
-    const m = this.momentum;
-    const [mean, variance] = tf.tidy(() => [
-      tf.add(tf.mul(this.runningMean, m), tf.mul(tf.reshape(r.mean, [this.units]), 1 - m)) as tf.Tensor1D,
-      tf.add(tf.mul(this.runningVariance, m), tf.mul(tf.reshape(r.variance, [this.units]), 1 - m)) as tf.Tensor1D,
-    ]);
-    tf.dispose([this.runningMean, this.runningVariance, r.mean, r.variance]);
-    this.runningMean = mean;
-    this.runningVariance = variance;
+    tf.dispose([r.mean, r.variance]);
     return { out: r.out, cache: r.cache };
   }
 
