@@ -253,7 +253,8 @@ export async function checkPage(context: BrowserContext, file: string, kind: "ht
       await page.evaluate(() => MathJax!.startup!.promise);
     }
     if (report.figuresExpected > 0) {
-      await waitFor(page, "not every figure was drawn", `document.querySelectorAll(".backprop-figure svg.main-svg").length > 0 && Array.from(document.querySelectorAll(".backprop-figure")).every((f) => f.querySelector("svg.main-svg"))`, problems, 15000);
+      const drawn = `Array.from(document.querySelectorAll(".backprop-figure")).filter((f) => f.querySelector("svg.main-svg")).length >= ${report.figuresExpected}`;
+      await waitFor(page, "not every figure was drawn", drawn, problems, 15000);
     }
     const state = await page.evaluate(pageState);
     report.figuresDrawn = state.drawn;
@@ -302,9 +303,16 @@ async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: st
   };
   report.slides = walk;
   if (walk.total !== walk.expected) problems.push(`the deck has ${walk.total} slides, the notebook's metadata asks for ${walk.expected}`);
-  const settle = () => page.waitForTimeout(250); // Plotly's resize runs on a short timer
-  await settle();
-  let state = await page.evaluate(slideState);
+  // The slide's state once its figures are fitted (Plotly resizes on a short timer after a slide change).
+  const current = async () => {
+    let s = await page.evaluate(slideState);
+    for (let tries = 0; s.misfit.length > 0 && tries < 15; tries++) {
+      await page.waitForTimeout(100);
+      s = await page.evaluate(slideState);
+    }
+    return s;
+  };
+  let state = await current();
   const first = path.join(screensDir, `${name}.slide-first.png`);
   await page.screenshot({ path: first });
   report.screenshots.push(first);
@@ -346,8 +354,7 @@ async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: st
       problems.push(`Space did not advance the deck from slide ${before.h + 1}.${before.v + 1} (step ${i + 1} of ${walk.steps})`);
       break;
     }
-    await settle();
-    state = await page.evaluate(slideState);
+    state = await current();
     if (!seen.has(`${state.h}/${state.v}`)) {
       seen.add(`${state.h}/${state.v}`);
       walk.visited++;
@@ -357,7 +364,7 @@ async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: st
   walk.reachedEnd = state.last && !state.nextFragment;
   if (!walk.reachedEnd) problems.push(`after ${walk.steps} presses of Space the deck is at slide ${state.h + 1}.${state.v + 1}, not at its end`);
   await page.keyboard.press("Space");
-  await settle();
+  await page.waitForTimeout(200);
   if (!sameState(state, await page.evaluate(slideState))) problems.push("the deck moved past what should be its last step");
   if (walk.visited !== walk.total) problems.push(`visited ${walk.visited} of ${walk.total} slides with the keyboard`);
   if (best > 0) report.screenshots.push(figureFile);
