@@ -46,7 +46,7 @@ test("first load reads the package; cached loads are well under a second", () =>
   const again = loadMnist();
   const cachedMs = performance.now() - t;
   console.log(`# loadMnist: first ${firstMs.toFixed(0)} ms, cached ${cachedMs.toFixed(0)} ms`);
-  assert.ok(cachedMs < 250, `cached loadMnist took ${cachedMs.toFixed(0)} ms`);
+  assert.ok(cachedMs < 500, `cached loadMnist took ${cachedMs.toFixed(0)} ms`);
   assert.ok(firstMs < 5000, `first loadMnist took ${firstMs.toFixed(0)} ms`);
   assert.equal(fingerprint(first.train), fingerprint(again.train));
 });
