@@ -1,2 +1,6 @@
-// Public API of lib/diagnostics (re-exported by lib/index.ts).
-export {};
+// Public API of lib/diagnostics (re-exported by lib/index.ts): per-layer statistics of deep nets.
+export * from "./stats";
+export * from "./probe";
+export * from "./layer-stats";
+export * from "./recorder";
+export * from "./experiments";

@@ -1,0 +1,202 @@
+/**
+ * Small-scale versions of the deep-net experiments of lectures 03–05 (Glorot & Bengio 2010 and friends):
+ * a pooled subset of embedded MNIST, deep MLP specs, any initializer, and one call that trains a model
+ * (optionally recording per-layer statistics) and reports its test error. Sized to run in seconds.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Rng, rng as sharedRng } from "../random";
+import { loadMnist, LabeledSet, MNIST_SIDE } from "../data/mnist";
+import { ActivationName } from "../scratch/activations";
+import { Initializer, InitName, initMlp, MlpSpec, MlpWeights, fullSpec, layerCount, layerActivation, layerWidth } from "../scratch/init";
+import { MatrixMlp } from "../scratch/mlp-matrix";
+import { Sgd } from "../train/optimizer";
+import { train, accuracy, History, TrainOptions } from "../train/train";
+import { Recorder, RecorderOptions } from "./recorder";
+
+/** Inputs and one-hot targets. */
+export interface XT {
+  x: tf.Tensor2D;
+  t: tf.Tensor2D;
+}
+
+/** A small MNIST as tensors. */
+export interface SmallMnist {
+  train: XT;
+  validation: XT;
+  test: XT;
+  /** Inputs per sample: (28 / pool)². */
+  inputs: number;
+  /** Side of the (pooled) image. */
+  side: number;
+  /** What it is, in words (Spanish, for the notebooks). */
+  source: string;
+}
+
+function pooledTensors(set: LabeledSet, pool: number): XT {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(set.x, [set.n, MNIST_SIDE, MNIST_SIDE, 1]);
+    const pooled = pool === 1 ? x : tf.avgPool(x, pool, pool, "valid");
+    const side = MNIST_SIDE / pool;
+    return { x: tf.reshape(pooled, [set.n, side * side]) as tf.Tensor2D, t: tf.tensor2d(set.oneHot, [set.n, set.numClasses]) };
+  });
+}
+
+/**
+ * `limit` digits of embedded MNIST (stratified; 70 % train, 10 % validation, 20 % test), each image
+ * averaged over pool × pool blocks (pool 2: 14 × 14 = 196 inputs, a quarter of the work of 784).
+ */
+export function smallMnist(opts: { limit?: number; seed?: number; pool?: 1 | 2 | 4 } = {}): SmallMnist {
+  const pool = opts.pool ?? 2;
+  if (![1, 2, 4].includes(pool)) throw new Error(`smallMnist: pool must be 1, 2 or 4 (28 must be divisible by it), got ${pool}`);
+  const data = loadMnist({ limit: opts.limit ?? 2000, seed: opts.seed ?? 0 });
+  const side = MNIST_SIDE / pool;
+  return {
+    train: pooledTensors(data.train, pool),
+    validation: pooledTensors(data.validation, pool),
+    test: pooledTensors(data.test, pool),
+    inputs: side * side,
+    side,
+    source: `MNIST embebido: ${data.train.n} de entrenamiento, ${data.validation.n} de validación, ${data.test.n} de test, ` +
+      `imágenes ${side}×${side}${pool > 1 ? ` (promedio de bloques ${pool}×${pool})` : ""}`,
+  };
+}
+
+/** Frees the tensors of a SmallMnist. */
+export function disposeSmallMnist(d: SmallMnist): void {
+  tf.dispose([d.train.x, d.train.t, d.validation.x, d.validation.t, d.test.x, d.test.t]);
+}
+
+/** The first n samples of a set (shares nothing with it: dispose the result). */
+export function headOf(d: XT, n: number): XT {
+  const k = Math.min(n, d.x.shape[0]);
+  return { x: tf.slice(d.x, [0, 0], [k, -1]), t: tf.slice(d.t, [0, 0], [k, -1]) };
+}
+
+/**
+ * Glorot & Bengio's "standard" initialization U[−1/√n, +1/√n] with n = fan_in (variance 1/(3 fan_in)),
+ * the common heuristic before 2010 against which they measured their normalized one.
+ */
+export function standardUniform(fanIn: number, fanOut: number, rng: Rng = sharedRng()): number[][] {
+  for (const [name, v] of [["fanIn", fanIn], ["fanOut", fanOut]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`standardUniform: ${name} must be a positive integer, got ${v}`);
+  }
+  const limit = 1 / Math.sqrt(fanIn);
+  return Array.from({ length: fanIn }, () => Array.from({ length: fanOut }, () => rng.uniform(-limit, limit)));
+}
+
+/** An initializer by name (the library's, plus "standardUniform") or as a function. */
+export type InitChoice = InitName | "standardUniform" | Initializer;
+
+/** Weights for `spec` with any initializer: W from `init`, biases 0, PReLU α = spec.alpha. */
+export function initWith(spec: MlpSpec, init: InitChoice, rng: Rng): MlpWeights {
+  if (typeof init === "string" && init !== "standardUniform") return initMlp(spec, { init, rng });
+  const draw: Initializer = init === "standardUniform" ? standardUniform : init;
+  const base = initMlp(spec, { init: "glorotUniform", rng: new Rng(0) }); // shapes, biases and α only
+  const full = fullSpec(spec);
+  return base.map((layer, k) => ({ ...layer, W: draw(full.sizes[k], layerWidth(full, k + 1), rng) }));
+}
+
+/** A deep classifier: `depth` hidden layers of `width` units with activation `hidden`, softmax + cross-entropy. */
+export function deepSpec(opts: { inputs: number; depth: number; width: number; hidden: ActivationName; outputs?: number; alpha?: number; pieces?: number }): MlpSpec {
+  if (!Number.isInteger(opts.depth) || opts.depth < 1) throw new Error(`deepSpec: depth must be a positive integer, got ${opts.depth}`);
+  return {
+    sizes: [opts.inputs, ...Array<number>(opts.depth).fill(opts.width), opts.outputs ?? 10],
+    hidden: opts.hidden,
+    output: "softmax",
+    loss: "crossEntropy",
+    ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
+    ...(opts.pieces !== undefined ? { pieces: opts.pieces } : {}),
+  };
+}
+
+/** Classification error (1 − accuracy) of a model on a set. */
+export function errorRate(model: { predict(x: tf.Tensor2D): tf.Tensor2D }, d: XT): number {
+  const s = model.predict(d.x);
+  try {
+    return 1 - accuracy(s, d.t);
+  } finally {
+    s.dispose();
+  }
+}
+
+export interface RunOptions {
+  spec: MlpSpec;
+  init: InitChoice;
+  /** Seed of the initial weights and of the mini-batch order. */
+  seed: number;
+  data: SmallMnist;
+  epochs: number;
+  /** Learning rate ρ of plain SGD. */
+  rho: number;
+  batchSize?: number;
+  /** Record per-layer statistics on this probe batch while training. */
+  record?: { batch: XT } & RecorderOptions;
+  /** Keep the model (default: dispose it and return only numbers). */
+  keepModel?: boolean;
+  /** Passed on to `train` (e.g. logEvery). */
+  trainOptions?: Partial<TrainOptions>;
+}
+
+export interface RunResult {
+  history: History;
+  /** Test error at the end (NaN if training diverged). */
+  testError: number;
+  /** True when the loss became NaN/∞ (train stopped with an error). */
+  diverged: boolean;
+  recorder?: Recorder;
+  model?: MatrixMlp;
+}
+
+/**
+ * Builds a scratch MatrixMlp for `spec` with weights from `init` (seeded), trains it with SGD on
+ * data.train (validation curves on data.validation) and measures the test error. A divergent run does
+ * not throw: it returns the epochs it managed and `diverged: true`.
+ */
+export function runExperiment(o: RunOptions): RunResult {
+  const rng = new Rng(o.seed);
+  const model = new MatrixMlp(o.spec, initWith(o.spec, o.init, rng));
+  const recorder = o.record ? new Recorder(model, o.record.batch, o.record) : undefined;
+  const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], ms: [], epochs: 0, bestEpoch: 0, stoppedEarly: false };
+  let diverged = false;
+  try {
+    const sgd = new Sgd(o.rho);
+    const h = train(model, o.data.train, {
+      epochs: o.epochs,
+      optimizer: recorder ? recorder.wrap(sgd) : sgd,
+      batchSize: o.batchSize ?? 32,
+      rng,
+      validation: o.data.validation,
+      logEvery: 0,
+      ...o.trainOptions,
+      onEpoch: (s) => {
+        history.loss.push(s.loss);
+        if (s.accuracy !== undefined) history.accuracy.push(s.accuracy);
+        if (s.valLoss !== undefined) history.valLoss.push(s.valLoss);
+        if (s.valAccuracy !== undefined) history.valAccuracy.push(s.valAccuracy);
+        history.ms.push(s.ms);
+        history.epochs = s.epoch;
+        o.trainOptions?.onEpoch?.(s);
+      },
+    });
+    Object.assign(history, h);
+    if (recorder) recorder.record();
+  } catch (e) {
+    if (!(e instanceof Error && /diverged/.test(e.message))) {
+      recorder?.dispose();
+      model.dispose();
+      throw e;
+    }
+    diverged = true;
+  }
+  const testError = diverged ? Number.NaN : errorRate(model, o.data.test);
+  recorder?.dispose();
+  if (!o.keepModel) model.dispose();
+  return { history, testError, diverged, recorder, ...(o.keepModel ? { model } : {}) };
+}
+
+/** Layer count L and activation names, for captions: "196-64-64-10, sigmoid". */
+export function describeSpec(spec: MlpSpec): string {
+  const full = fullSpec(spec);
+  const acts = Array.from({ length: layerCount(full) - 1 }, (_, k) => layerActivation(full, k + 1));
+  return `${full.sizes.join("-")}, ${acts[0] ?? full.output} + ${full.output}`;
+}
