@@ -210,7 +210,7 @@ function tensorStats(w: tf.Tensor): { mean: number; variance: number; min: numbe
 test("scratch initializers have the sample statistics of tf.initializers (mean, variance, range)", () => {
   const fanIn = 300, fanOut = 100; // 30 000 draws: variance within ~2.5 % (4 standard errors)
   const rng = new Rng(11);
-  const cases: [InitName, tf.initializers.Initializer, number, number | undefined][] = [
+  const cases: [InitName, { apply(shape: number[]): tf.Tensor }, number, number | undefined][] = [
     // name, tfjs initializer, expected variance, bound of the support (uniform) or undefined
     ["glorotUniform", tf.initializers.glorotUniform({ seed: 1 }), 2 / (fanIn + fanOut), Math.sqrt(6 / (fanIn + fanOut))],
     ["heUniform", tf.initializers.heUniform({ seed: 1 }), 2 / fanIn, Math.sqrt(6 / fanIn)],
@@ -240,7 +240,7 @@ test("Glorot normal N(0, 1/fan_avg), He and LeCun normal vs tfjs's truncated nor
   // at 2σ, and does not rescale σ (Keras ≥ 2.3 divides it by 0.8796): its sample variance is 0.774 of the
   // target. The scratch ones are untruncated normals with exactly the target variance.
   const fanIn = 300, fanOut = 100, rng = new Rng(5);
-  const cases: [InitName, tf.initializers.Initializer, number][] = [
+  const cases: [InitName, { apply(shape: number[]): tf.Tensor }, number][] = [
     ["glorotNormal", tf.initializers.glorotNormal({ seed: 2 }), 2 / (fanIn + fanOut)],
     ["heNormal", tf.initializers.heNormal({ seed: 2 }), 2 / fanIn],
     ["lecunNormal", tf.initializers.leCunNormal({ seed: 2 }), 1 / fanIn],
