@@ -232,3 +232,16 @@ test("bad hyper-parameters get clear errors", () => {
     assert.ok(run.losses[200] < run.losses[0], `${o.name} did not descend`);
   }
 });
+
+test("RMSProp with Nesterov: the reformulated form holds the look-ahead points of the lecture's form", () => {
+  const nu = 0.8, a = rmspropNesterov({ learningRate: 0.001, momentum: nu }), b = rmspropNesterov({ learningRate: 0.001, momentum: nu, nesterovForm: "reformulated" });
+  const ta = theta0.slice(), tb = theta0.slice();
+  let prev = ta.slice();
+  for (let k = 0; k < STEPS; k++) {
+    prev = ta.slice();
+    a.step(ta, gradient);
+    b.step(tb, gradient);
+  }
+  const lookahead = ta.map((v, i) => v + nu * (v - prev[i]));
+  assert.ok(compare(lookahead, tb).maxAbs < 1e-12, `${compare(lookahead, tb).maxAbs}`);
+});

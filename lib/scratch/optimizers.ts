@@ -321,6 +321,8 @@ export interface RmspropOptions {
    * gradient at θ + νv); false is classical momentum on the scaled step, as tf.train.rmsprop(…, momentum).
    */
   nesterov?: boolean;
+  /** With Nesterov momentum: "lookahead" (default, the lecture's) or "reformulated" (gradient at θ; see NesterovForm). */
+  nesterovForm?: NesterovForm;
 }
 
 class RmspropOptimizer extends BaseOptimizer {
@@ -330,6 +332,7 @@ class RmspropOptimizer extends BaseOptimizer {
   private readonly placement: DeltaPlacement;
   private readonly nu: number;
   private readonly nesterov: boolean;
+  private readonly form: NesterovForm;
   constructor(opts: RmspropOptions) {
     checkRate("RMSProp", opts.learningRate);
     super(opts.learningRate);
@@ -342,6 +345,9 @@ class RmspropOptimizer extends BaseOptimizer {
     inUnitInterval("RMSProp: the momentum ν", this.nu, "0 for plain RMSProp, 0.9 is usual");
     checkDelta("RMSProp", this.delta, this.placement);
     if (opts.nesterov !== undefined && this.nu === 0) throw new Error("RMSProp: nesterov only applies with momentum > 0");
+    this.form = opts.nesterovForm ?? "lookahead";
+    if (opts.nesterovForm !== undefined && !(this.nu > 0 && this.nesterov)) throw new Error("RMSProp: nesterovForm only applies with Nesterov momentum (momentum > 0)");
+    if (this.form !== "lookahead" && this.form !== "reformulated") throw new Error(`RMSProp: nesterovForm must be "lookahead" or "reformulated", got "${this.form}"`);
     const kind = this.nu === 0 ? "RMSProp" : this.nesterov ? "RMSProp+Nesterov" : "RMSProp+momentum";
     this.name = `${kind}(${rateText(opts.learningRate)}, ρ=${this.rho}${this.nu ? `, ν=${this.nu}` : ""})`;
   }
@@ -349,7 +355,9 @@ class RmspropOptimizer extends BaseOptimizer {
     const n = theta.length, { rho, nu, delta, placement } = this;
     const r = this.vector("r", n);
     let g: Float64Array;
-    if (nu > 0 && this.nesterov) {
+    const lookahead = nu > 0 && this.nesterov && this.form === "lookahead";
+    const reformulated = nu > 0 && this.nesterov && this.form === "reformulated";
+    if (lookahead) {
       const v0 = this.vector("v", n);
       const interim = new Float64Array(n);
       for (let i = 0; i < n; i++) interim[i] = theta[i] + nu * v0[i]; // θ̃ ← θ + νv
@@ -361,7 +369,8 @@ class RmspropOptimizer extends BaseOptimizer {
       const scaled = (eps / denominator(r[i], delta, placement)) * g[i];
       if (v) {
         v[i] = nu * v[i] - scaled;
-        theta[i] += v[i];
+        // Reformulated Nesterov holds the look-ahead point θ + νv: it moves by νv_new - scaled.
+        theta[i] += reformulated ? nu * v[i] - scaled : v[i];
       } else theta[i] -= scaled;
     }
   }
@@ -547,15 +556,16 @@ export interface ParamsAndGradsOptimizer {
 
 /**
  * Wraps a scratch optimizer for the training loop, which hands over the gradient at the current parameters
- * only. Everything works except the look-ahead Nesterov forms (they need ∇J at θ + νv): for those the
+ * only. `transform` may change the gradient first (e.g. clipping: `g => clipByGlobalNorm(g, 1).clipped`). Everything works except the look-ahead Nesterov forms (they need ∇J at θ + νv): for those the
  * error says to use `nesterovForm: "reformulated"` (the same look-ahead sequence) or `stepVariables`.
  */
-export function asTrainOptimizer(opt: VectorOptimizer): ParamsAndGradsOptimizer {
+export function asTrainOptimizer(opt: VectorOptimizer, opts: { transform?: (g: Float64Array) => Float64Array } = {}): ParamsAndGradsOptimizer {
   return {
     name: opt.name,
     step(params: tf.Variable[], grads: tf.Tensor[]): void {
       const theta = tensorsToVector(params);
-      const g = tensorsToVector(grads);
+      const raw = tensorsToVector(grads);
+      const g = opts.transform ? opts.transform(raw) : raw;
       if (g.length !== theta.length) throw new Error(`${opt.name}: ${g.length} gradient entries for ${theta.length} parameters`);
       opt.step(theta, (point) => {
         if (point !== theta) {
