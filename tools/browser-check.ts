@@ -371,11 +371,21 @@ async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: st
   else if (deck.figuresInSlides > 0) problems.push("no slide with a figure was reached");
 }
 
-/** Checks the page and the deck of each named lecture (stems like 01-neurona) in BUILD. */
-export async function checkBuild(buildDir: string, names: string[], opts: CheckOptions = {}): Promise<PageReport[]> {
+/**
+ * Checks the page and the deck of each named lecture (stems like 01-neurona) in BUILD, and with
+ * `exercises` the exercise pages in BUILD/exercises (exported from notebooks without outputs).
+ */
+export async function checkBuild(buildDir: string, names: string[], opts: CheckOptions & { exercises?: boolean } = {}): Promise<PageReport[]> {
   const browser = await launchChromium();
   const reports: PageReport[] = [];
   try {
+    const exDir = path.join(buildDir, "exercises");
+    const exercises = opts.exercises && fs.existsSync(exDir) ? fs.readdirSync(exDir).filter((f) => f.endsWith(".html")).sort() : [];
+    for (const page of exercises) {
+      const nb = path.join(exDir, page.replace(/\.html$/, ".ipynb"));
+      const deck = fs.existsSync(nb) ? deckInfo(readNotebook(nb)) : deckInfo({ cells: [] });
+      reports.push(await checkPage(browser.context, path.join(exDir, page), "html", deck, buildDir, opts));
+    }
     for (const name of names) {
       const executed = path.join(buildDir, "notebooks", `${name}.ipynb`);
       if (!fs.existsSync(executed)) throw new Error(`${executed} is missing; run \`npm run course -- --only ${name.slice(0, 2)}\``);
@@ -427,7 +437,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    const reports = await checkBuild(buildDir, names, { allScreens });
+    const reports = await checkBuild(buildDir, names, { allScreens, exercises: only.length === 0 });
     for (const r of reports) console.log(formatReport(r));
     const shots = reports.flatMap((r) => r.screenshots);
     if (shots.length) console.log(`screenshots: ${shots.map((s) => path.relative(process.cwd(), s)).join(", ")}`);

@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { ensureJupyter, runMain, ROOT, JupyterEnv } from "./jupyter-env";
-import { readNotebook, deckInfo } from "./notebook-info";
+import { readNotebook, deckInfo, cellSource } from "./notebook-info";
 
 export const BUILD_DIR = path.join(ROOT, "build");
 export const EXERCISES_DIR = path.join(ROOT, "exercises");
@@ -155,8 +155,11 @@ export function writeIndex(buildDir: string): string {
   }
   const exercises = list("exercises", /\.html$/).map((page) => {
     const name = page.replace(/\.html$/, "");
-    const nb = fs.existsSync(path.join(buildDir, "exercises", `${name}.ipynb`)) ? ` · <a href="exercises/${name}.ipynb" download>notebook</a>` : "";
-    return `<li><a href="exercises/${page}">${escapeHtml(name)}</a>${nb}</li>`;
+    const file = path.join(buildDir, "exercises", `${name}.ipynb`);
+    if (!fs.existsSync(file)) return `<li><a href="exercises/${page}">${escapeHtml(name)}</a></li>`;
+    const first = readNotebook(file).cells.find((c) => c.cell_type === "markdown");
+    const heading = first ? cellSource(first).trim().split("\n")[0].replace(/^#+\s*/, "") : "";
+    return `<li><a href="exercises/${page}">${escapeHtml(heading || name)}</a> · <a href="exercises/${name}.ipynb" download>notebook</a></li>`;
   });
   const html = `<!DOCTYPE html>
 <html lang="es">
