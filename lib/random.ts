@@ -111,12 +111,12 @@ export class Rng {
 
   /** Tensor of shape `shape` with N(mean, std²) entries. */
   normalTensor(shape: number[], mean = 0, std = 1): tf.Tensor {
-    return tf.tensor(this.array(size(shape), (r) => r.normal(mean, std)), shape, "float32");
+    return tf.tensor(Float32Array.from(this.array(size(shape), (r) => r.normal(mean, std))), shape);
   }
 
   /** Tensor of shape `shape` with U[lo, hi) entries. */
   uniformTensor(shape: number[], lo = 0, hi = 1): tf.Tensor {
-    return tf.tensor(this.array(size(shape), (r) => r.uniform(lo, hi)), shape, "float32");
+    return tf.tensor(Float32Array.from(this.array(size(shape), (r) => r.uniform(lo, hi))), shape);
   }
 }
 

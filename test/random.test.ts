@@ -35,3 +35,18 @@ test("permutation is a permutation; seed() resets the shared generator", () => {
   seed(5);
   assert.equal(rng().random(), first);
 });
+
+test("tensors drawn from the same seed are equal, with the requested shape and moments", async () => {
+  const { initBackend } = await import("../lib/backend");
+  await initBackend();
+  const a = new Rng(9).normalTensor([200, 50], 1, 2);
+  const b = new Rng(9).normalTensor([200, 50], 1, 2);
+  const u = new Rng(9).uniformTensor([1000], -1, 1);
+  assert.deepEqual(a.shape, [200, 50]);
+  assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
+  const m = a.mean().dataSync()[0];
+  assert.ok(Math.abs(m - 1) < 0.1, `mean ${m}`);
+  const ud = u.dataSync();
+  assert.ok(ud.every((v) => v >= -1 && v < 1));
+  a.dispose(); b.dispose(); u.dispose();
+});
