@@ -113,7 +113,7 @@ const lectures = fs.existsSync(path.join(ROOT, "notebooks"))
   ? fs.readdirSync(path.join(ROOT, "notebooks")).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort().map((f) => f.replace(/\.ipynb$/, ""))
   : [];
 
-test("every lecture in build/ (lecture 01 at least) passes the browser check", { skip: skip || (lectures.length === 0 && "no lecture notebooks yet"), timeout: 600_000 }, async (t) => {
+test("every lecture in build/ (lecture 01 at least) and the exercise pages pass the browser check", { skip: skip || (lectures.length === 0 && "no lecture notebooks yet"), timeout: 600_000 }, async (t) => {
   const libTime = newest(path.join(ROOT, "lib"), /\.ts$/);
   const isFresh = (name: string) => mtime(path.join(BUILD, "notebooks", `${name}.ipynb`)) >= Math.max(libTime, mtime(path.join(ROOT, "notebooks", `${name}.ipynb`)));
   const all = process.env.BACKPROP_BROWSER_ALL === "1";
@@ -132,7 +132,7 @@ test("every lecture in build/ (lecture 01 at least) passes the browser check", {
   });
   if (reexport.length > 0) tsx("tools/slides.ts", "--only", reexport.join(","));
 
-  const reports = await checkBuild(BUILD, names);
+  const reports = await checkBuild(BUILD, names, { exercises: true });
   for (const r of reports) t.diagnostic(formatReport(r));
   assertClean(reports);
   assert.ok(names.some((n) => n.startsWith("01-")) || !lectures.some((n) => n.startsWith("01-")), "lecture 01 was checked");
