@@ -328,8 +328,10 @@ async function walkDeck(page: Page, deck: DeckInfo, name: string, screensDir: st
       report.overflowing.push(`${where} (${s.contentHeight} px of ${s.height})`);
     }
     if (s.nextFragment) return;
-    if (allScreens) await page.screenshot({ path: path.join(screensDir, `${name}.slide-${where}.png`) });
     const score = s.figures > 0 ? 1 + (s.figureVisible ? 2 : 0) + (s.mathVisible ? 1 : 0) : 0;
+    if (!allScreens && score <= best) return;
+    await page.waitForTimeout(400); // a fragment fades in (CSS transition) even with transition=none
+    if (allScreens) await page.screenshot({ path: path.join(screensDir, `${name}.slide-${where}.png`) });
     if (score <= best) return;
     best = score;
     if (!s.figureVisible) await page.evaluate(scrollToFigure, true);
