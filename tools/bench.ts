@@ -1,0 +1,341 @@
+/**
+ * npm run bench — how fast each way of training the course's networks is, next to PyTorch on the CPU.
+ *
+ * For every workload (tools/bench/workloads.ts) × implementation × backend it starts one child process
+ * (tools/bench/child.ts: its own peak RSS), trains warm-up epochs and then measured ones, and reports the
+ * median ms/epoch, the ratio to PyTorch CPU (tools/bench/torch_mlp.py, the same network, data and batch,
+ * run before and after the workload's tfjs runs in the same invocation) and the peak RSS.
+ * A markdown table goes to stdout; the JSON to bench/results/.
+ *
+ *   npm run bench                       full run (a few minutes on 2 cores)
+ *   npm run bench -- --smoke            CI size: tiny data, 1 epoch, wasm only, no PyTorch install (< 60 s)
+ *   options: --workloads mlp,deep  --backends wasm,cpu,tensorflow  --impls matrix,autodiff,...
+ *            --epochs 5  --warmup 1  --no-torch  --no-install  --out FILE.json  --markdown FILE.md
+ *
+ * Slow runs are measured on a subset and scaled to the full 10 000 samples (said in the table): the pure-JS
+ * `cpu` backend and the scalar (per-unit, float64) implementation.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData } from "./bench/workloads";
+import type { ImplName, RunConfig, RunResult } from "./bench/child";
+import { BackendName } from "../lib/backend";
+
+const ROOT = path.join(__dirname, "..");
+const CHILD = path.join(__dirname, "bench", "child.ts");
+const TORCH_SCRIPT = path.join(__dirname, "bench", "torch_mlp.py");
+const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
+const FULL_N = 10_000;
+
+interface Options {
+  smoke: boolean;
+  workloads: WorkloadName[];
+  backends: BackendName[];
+  impls?: ImplName[];
+  epochs: number;
+  warmup: number;
+  torch: boolean;
+  install: boolean;
+  out: string;
+  markdown?: string;
+}
+
+interface TorchResult {
+  engine: string;
+  msPerEpoch: number[];
+  medianMs: number;
+  peakRssMb: number;
+  lastLoss: number;
+}
+
+/** One row of the report: a measured run, or one that failed / was skipped (with the reason). */
+interface Row {
+  workload: WorkloadName;
+  impl: ImplName | "pytorch";
+  backend: string;
+  kernels: string;
+  engine: string;
+  n: number;
+  epochs: number;
+  medianMs?: number;
+  msPerEpoch?: number[];
+  peakRssMb?: number;
+  lastLoss?: number;
+  ratioToPytorch?: number;
+  tensors?: RunResult["tensors"];
+  note?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const smoke = argv.includes("--smoke");
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const list = <T extends string>(flag: string, valid: readonly T[]): T[] | undefined => {
+    const v = value(flag);
+    if (v === undefined) return undefined;
+    const items = v.split(",").map((s) => s.trim()) as T[];
+    const bad = items.filter((s) => !valid.includes(s));
+    if (bad.length) throw new Error(`${flag}: unknown ${bad.join(", ")}; valid: ${valid.join(", ")}`);
+    return items;
+  };
+  const known = ["--smoke", "--no-torch", "--no-install", "--workloads", "--backends", "--impls", "--epochs", "--warmup", "--out", "--markdown"];
+  argv.forEach((a, i) => {
+    if (a.startsWith("--") && !known.includes(a)) throw new Error(`unknown option ${a}; options: ${known.join(" ")}`);
+    if (!a.startsWith("--") && !(i > 0 && known.includes(argv[i - 1]) && !["--smoke", "--no-torch", "--no-install"].includes(argv[i - 1]))) {
+      throw new Error(`unexpected argument "${a}"`);
+    }
+  });
+  const int = (flag: string, dflt: number, min: number) => {
+    const v = value(flag);
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer ≥ ${min}, got ${v}`);
+    return n;
+  };
+  const stamp = new Date().toISOString().replace(/[:]/g, "-").replace(/\..*/, "");
+  return {
+    smoke,
+    workloads: list("--workloads", WORKLOAD_NAMES) ?? (smoke ? ["mlp"] : [...WORKLOAD_NAMES]),
+    backends: list<BackendName>("--backends", ["wasm", "cpu", "tensorflow"]) ?? (smoke ? ["wasm"] : ["tensorflow", "wasm", "cpu"]),
+    impls: list<ImplName>("--impls", ["scalar", "matrix", "matrix-lean", "autodiff", "autodiff-plain", "layers-fit", "matrix-dp", "autodiff-dp"]),
+    epochs: int("--epochs", smoke ? 1 : 5, 1),
+    warmup: int("--warmup", 1, 0),
+    torch: !argv.includes("--no-torch"),
+    install: !argv.includes("--no-install") && !smoke,
+    out: value("--out") ?? path.join(ROOT, "bench", "results", smoke ? "smoke.tmp" : `bench-${stamp}.json`),
+    markdown: value("--markdown"),
+  };
+}
+
+/** Is a tfjs-node package installed (the "tensorflow" backend)? */
+function nativeInstalled(): string | undefined {
+  for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      require.resolve(pkg);
+      return pkg;
+    } catch {
+      /* not installed */
+    }
+  }
+  return undefined;
+}
+
+/** The runs of one workload: [impl, backend, kernels, subset size, epochs]. */
+function plan(o: Options): Omit<RunConfig, "workload">[] {
+  const want = (i: ImplName) => o.impls === undefined || o.impls.includes(i);
+  const runs: Omit<RunConfig, "workload">[] = [];
+  const full = o.smoke ? 512 : FULL_N;
+  const add = (impl: ImplName, backend: RunConfig["backend"], kernels: RunConfig["kernels"], n: number, epochs = o.epochs, extra: Partial<RunConfig> = {}) => {
+    if (want(impl)) runs.push({ impl, backend, kernels, n, fullN: FULL_N, warmup: o.warmup, epochs, ...extra });
+  };
+  // scalar: plain JS, the same on every backend; a subset (it is ~100× slower)
+  add("scalar", "js", "stock", o.smoke ? 64 : 640, o.smoke ? 1 : 2);
+  for (const b of o.backends) {
+    if (b === "wasm") {
+      for (const impl of ["matrix", "autodiff", "layers-fit"] as const) add(impl, "wasm", "stock", full);
+      for (const impl of ["matrix", "matrix-lean", "autodiff", "autodiff-plain", "layers-fit"] as const) add(impl, "wasm", "fast", full);
+      add("matrix-dp", "wasm", "fast", full, o.epochs, { workers: 2 });
+      add("autodiff-dp", "wasm", "fast", full, o.epochs, { workers: 2 });
+    } else if (b === "cpu") {
+      // the pure-JS backend is ~30× slower than wasm: a subset, 2 measured epochs
+      for (const impl of ["matrix", "autodiff", "layers-fit"] as const) add(impl, "cpu", "stock", o.smoke ? 128 : 640, o.smoke ? 1 : 2);
+    } else {
+      for (const impl of ["matrix", "autodiff", "layers-fit"] as const) add(impl, "tensorflow", "stock", full);
+    }
+  }
+  return runs;
+}
+
+function loadAverage(): string {
+  return os.loadavg().map((v) => v.toFixed(2)).join(" ");
+}
+
+/** Makes PyTorch importable if it is not: apt-get install python3-torch (root only, not in smoke runs). */
+function ensureTorch(o: Options, notes: string[]): boolean {
+  const probe = () => spawnSync(PYTHON, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0;
+  if (!fs.existsSync(PYTHON)) {
+    notes.push(`PyTorch anchor skipped: ${PYTHON} not found (set BENCH_PYTHON)`);
+    return false;
+  }
+  if (probe()) return true;
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  const apt = spawnSync("sh", ["-c", "command -v apt-get"], { encoding: "utf8" }).status === 0;
+  if (!o.install || !root || !apt) {
+    const why = !o.install ? (o.smoke ? "smoke runs do not install it" : "--no-install") : !root ? "not root" : "no apt-get";
+    notes.push(`PyTorch anchor skipped: python3-torch is not installed and ${why}; install it with \`apt-get install -y python3-torch\``);
+    return false;
+  }
+  console.error("installing python3-torch (Debian) for the PyTorch anchor ...");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const ok = spawnSync("sh", ["-c", "apt-get update -q && apt-get install -y -q --no-install-recommends python3-torch python3-numpy"], { stdio: ["ignore", "ignore", "inherit"], env }).status === 0;
+  if (!ok || !probe()) {
+    notes.push("PyTorch anchor skipped: apt-get install python3-torch failed");
+    return false;
+  }
+  return true;
+}
+
+function runChild(cfg: RunConfig): RunResult | { error: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(cfg)], {
+    cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20, timeout: 30 * 60_000,
+    env: { ...process.env, BACKPROP_BACKEND: cfg.backend === "js" ? "" : cfg.backend },
+  });
+  const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT ") || l.startsWith("ERROR "));
+  if (line?.startsWith("RESULT ")) return JSON.parse(line.slice(7)) as RunResult;
+  if (line?.startsWith("ERROR ")) return { error: (JSON.parse(line.slice(6)) as { message: string }).message };
+  const err = (r.stderr ?? "").trim().split("\n").filter((l) => !l.includes("npm warn")).slice(-3).join(" | ");
+  return { error: r.error ? r.error.message : `exit ${r.status}${r.signal ? ` (${r.signal})` : ""}: ${err.slice(0, 300)}` };
+}
+
+function runTorch(w: WorkloadName, dataFile: string, n: number, o: Options): TorchResult | { error: string } {
+  const spec = WORKLOADS[w].spec!;
+  const cfg = {
+    sizes: spec.sizes, hidden: spec.hidden, data: dataFile, n, full_n: FULL_N, warmup: o.warmup, epochs: Math.max(o.epochs, o.smoke ? 1 : 5),
+    batch: BATCH_SIZE, lr: LEARNING_RATE, threads: 2, seed: BENCH_SEED,
+  };
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(cfg)], {
+    encoding: "utf8", timeout: 10 * 60_000, env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2", MKL_NUM_THREADS: "2" },
+  });
+  const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT "));
+  if (line) return JSON.parse(line.slice(7)) as TorchResult;
+  return { error: `exit ${r.status}: ${(r.stderr ?? "").trim().split("\n").slice(-2).join(" | ").slice(0, 300)}` };
+}
+
+const IMPL_TEXT: Record<Row["impl"], string> = {
+  pytorch: "PyTorch (anchor)",
+  scalar: "scalar (per unit, float64)",
+  matrix: "matrix, hand-written backward",
+  "matrix-lean": "matrix, no unused ∂q/∂X (proposed)",
+  autodiff: "autodiff (tf.variableGrads)",
+  "autodiff-plain": "autodiff, plain matMul (proposed)",
+  "layers-fit": "tf.layers fit",
+  "matrix-dp": "matrix, data-parallel ×2",
+  "autodiff-dp": "autodiff, data-parallel ×2",
+};
+
+function fmtMs(ms: number | undefined): string {
+  if (ms === undefined) return "—";
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms).toLocaleString("en-US")}`;
+}
+
+/** The markdown table of some rows. */
+export function markdownTable(rows: Row[]): string {
+  const head = "| workload | implementation | backend | kernels | ms/epoch (median) | × PyTorch | peak RSS MB | measured |\n|---|---|---|---|---:|---:|---:|---|";
+  const lines = rows.map((r) => {
+    const measured = r.medianMs === undefined
+      ? r.note ?? ""
+      : `${r.msPerEpoch?.length ?? r.epochs} ep${r.n < FULL_N ? ` on ${r.n} samples, scaled ×${(FULL_N / r.n).toFixed(1)}` : ""}${r.note ? `; ${r.note}` : ""}`;
+    return `| ${r.workload} | ${IMPL_TEXT[r.impl]} | ${r.backend} | ${r.kernels} | ${fmtMs(r.medianMs)} | ${r.ratioToPytorch === undefined ? "—" : r.ratioToPytorch.toFixed(2)} | ${r.peakRssMb === undefined ? "—" : Math.round(r.peakRssMb)} | ${measured} |`;
+  });
+  return [head, ...lines].join("\n");
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const notes: string[] = [];
+  const started = new Date().toISOString();
+  const loadBefore = loadAverage();
+  const native = nativeInstalled();
+  if (o.backends.includes("tensorflow") && !native) {
+    notes.push("tensorflow backend (tfjs-node / tfjs-node-gpu): not installed here, rows skipped; GPU (CUDA): not available in this session");
+    o.backends = o.backends.filter((b) => b !== "tensorflow");
+  }
+  const torchOk = o.torch ? ensureTorch(o, notes) : (notes.push("PyTorch anchor skipped: --no-torch"), false);
+  const rows: Row[] = [];
+  const resultsDir = path.dirname(o.out);
+  fs.mkdirSync(resultsDir, { recursive: true });
+
+  for (const w of o.workloads) {
+    const wl = WORKLOADS[w];
+    if (!wl.spec) {
+      rows.push({ workload: w, impl: "matrix", backend: "—", kernels: "—", engine: "—", n: 0, epochs: 0, note: wl.skip });
+      notes.push(`${wl.title}: ${wl.skip}`);
+      continue;
+    }
+    const configs = plan(o).map((c) => ({ ...c, workload: w }) as RunConfig);
+    const torchN = o.smoke ? 512 : FULL_N;
+    const dataFile = path.join(resultsDir, `mnist-${torchN}.tmp`);
+    const torchRuns: TorchResult[] = [];
+    const torch = () => {
+      if (!torchOk) return;
+      if (!fs.existsSync(dataFile)) {
+        const d = benchData(torchN);
+        fs.writeFileSync(dataFile, Buffer.concat([Buffer.from(d.x.buffer, d.x.byteOffset, d.x.byteLength), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength)]));
+      }
+      const r = runTorch(w, dataFile, torchN, o);
+      if ("error" in r) notes.push(`${w}: PyTorch failed: ${r.error}`);
+      else torchRuns.push(r);
+      console.error(`  ${w} pytorch: ${"error" in r ? r.error : `${fmtMs(r.medianMs)} ms/epoch`}  (load ${loadAverage()})`);
+    };
+    torch(); // before the tfjs runs ...
+    const measured: Row[] = [];
+    for (const cfg of configs) {
+      const r = runChild(cfg);
+      const row: Row = { workload: w, impl: cfg.impl, backend: cfg.backend, kernels: cfg.backend === "wasm" ? cfg.kernels : "—", engine: "", n: cfg.n, epochs: cfg.epochs };
+      if ("error" in r) row.note = `failed: ${r.error}`;
+      else Object.assign(row, { engine: r.engine, medianMs: r.medianMs, msPerEpoch: r.msPerEpoch, peakRssMb: r.peakRssMb, lastLoss: r.lastLoss, tensors: r.tensors });
+      if (row.tensors && row.tensors.atEnd !== row.tensors.afterWarmup) row.note = `${row.note ? row.note + "; " : ""}tensors ${row.tensors.afterWarmup} → ${row.tensors.atEnd} (leak?)`;
+      console.error(`  ${w} ${cfg.impl} ${cfg.backend}/${cfg.kernels}: ${"error" in r ? r.error : `${fmtMs(r.medianMs)} ms/epoch`}  (load ${loadAverage()})`);
+      measured.push(row);
+    }
+    torch(); // ... and after them: the anchor is the mean of both medians
+    let anchor: number | undefined;
+    if (torchRuns.length > 0) {
+      anchor = torchRuns.reduce((s, r) => s + r.medianMs, 0) / torchRuns.length;
+      rows.push({
+        workload: w, impl: "pytorch", backend: "torch CPU", kernels: "—", engine: torchRuns[0].engine, n: torchN, epochs: torchRuns[0].msPerEpoch.length,
+        medianMs: anchor, msPerEpoch: torchRuns.flatMap((r) => r.msPerEpoch), peakRssMb: Math.max(...torchRuns.map((r) => r.peakRssMb)),
+        lastLoss: torchRuns[torchRuns.length - 1].lastLoss, ratioToPytorch: 1,
+        note: `runs before/after: ${torchRuns.map((r) => fmtMs(r.medianMs)).join(" / ")}`,
+      });
+    }
+    for (const row of measured) {
+      if (anchor !== undefined && row.medianMs !== undefined) row.ratioToPytorch = row.medianMs / anchor;
+      rows.push(row);
+    }
+    if (fs.existsSync(dataFile)) fs.rmSync(dataFile);
+  }
+
+  const report = {
+    meta: {
+      started, finished: new Date().toISOString(), smoke: o.smoke,
+      machine: `${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      node: process.version, tfjs: require("@tensorflow/tfjs/package.json").version as string,
+      loadAverage: { before: loadBefore, after: loadAverage() },
+      workload: `embedded MNIST, batch ${BATCH_SIZE}, SGD(ρ=${LEARNING_RATE}), ${FULL_N} samples per epoch (subsets scaled)`,
+      options: o,
+    },
+    notes,
+    rows,
+  };
+  fs.writeFileSync(o.out, JSON.stringify(report, null, 1) + "\n");
+  const md = [
+    `Benchmark ${started} — ${report.meta.machine}; node ${report.meta.node}, tfjs ${report.meta.tfjs}; load average ${loadBefore} → ${report.meta.loadAverage.after}`,
+    `${report.meta.workload}; median of the measured epochs after ${o.warmup} warm-up epoch(s).`,
+    "",
+    markdownTable(rows),
+    "",
+    ...notes.map((n) => `- ${n}`),
+  ].join("\n");
+  console.log(md);
+  if (o.markdown) fs.writeFileSync(o.markdown, md + "\n");
+  console.error(`JSON: ${path.relative(ROOT, o.out)}`);
+  const failed = rows.filter((r) => r.note?.startsWith("failed"));
+  if (failed.length > 0) {
+    console.error(`${failed.length} run(s) failed`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(2);
+  });
+}

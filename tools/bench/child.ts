@@ -1,0 +1,190 @@
+/**
+ * One benchmark measurement in its own process (so that its peak RSS is its own): one workload, one
+ * implementation, one backend. Reads a RunConfig (JSON) from argv[2], prints one line "RESULT <json>".
+ *
+ * Implementations:
+ *   scalar        lib/scratch/mlp-scalar.ts, the lecture's unit-by-unit BackProp in float64 (plain JS)
+ *   matrix        lib/scratch/mlp-matrix.ts, tfjs ops + hand-written backward
+ *   matrix-lean   the same, without the first layer's unused ∂q/∂X (a proposed patch, see lean.ts)
+ *   autodiff      lib/tf/mlp-autodiff.ts, tf.variableGrads
+ *   autodiff-plain  autodiff with plain tf.matMul + tf.add instead of lib/tf/dense.ts (proposed, lean.ts)
+ *   layers-fit    lib/tf/mlp-layers.ts's Sequential model, compile + fit (Keras style)
+ *   matrix-dp, autodiff-dp   lib/parallel: data-parallel over `workers` worker threads
+ * All of them train with SGD(ρ) on mini-batches in the same seeded order (fit shuffles on its own).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend, BackendName } from "../../lib/backend";
+import { initMlp, MlpSpec } from "../../lib/scratch/init";
+import { MatrixMlp } from "../../lib/scratch/mlp-matrix";
+import { ScalarMlp } from "../../lib/scratch/mlp-scalar";
+import { AutodiffMlp } from "../../lib/tf/mlp-autodiff";
+import { LayersMlp } from "../../lib/tf/mlp-layers";
+import { Sgd } from "../../lib/train/optimizer";
+import { Model } from "../../lib/train/model";
+import { Rng } from "../../lib/random";
+import { installFastWasmKernels } from "../../lib/tf/fast-grads";
+import { DataParallelTrainer } from "../../lib/parallel/data-parallel";
+import { WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, epochOrder, batches, dataTensors } from "./workloads";
+import { LeanMatrixMlp, PlainAutodiffMlp } from "./lean";
+
+export type ImplName = "scalar" | "matrix" | "matrix-lean" | "autodiff" | "autodiff-plain" | "layers-fit" | "matrix-dp" | "autodiff-dp";
+export const IMPL_NAMES: readonly ImplName[] = ["scalar", "matrix", "matrix-lean", "autodiff", "autodiff-plain", "layers-fit", "matrix-dp", "autodiff-dp"];
+
+export interface RunConfig {
+  workload: WorkloadName;
+  impl: ImplName;
+  backend: BackendName | "js";
+  /** "stock": tfjs's kernels as shipped; "fast": lib/tf/fast-grads installed (wasm only). */
+  kernels: "stock" | "fast";
+  /** Samples trained on per epoch (a subset for the slow ones). */
+  n: number;
+  /** Samples of the full workload: ms/epoch are scaled by fullN / n. */
+  fullN: number;
+  warmup: number;
+  epochs: number;
+  /** Worker threads of the -dp implementations. */
+  workers?: number;
+}
+
+export interface RunResult {
+  config: RunConfig;
+  /** What ran the kernels, e.g. "wasm (SIMD, 1 thread)". */
+  engine: string;
+  /** Measured epochs, ms each, scaled to fullN samples. */
+  msPerEpoch: number[];
+  /** Median of msPerEpoch. */
+  medianMs: number;
+  /** Peak resident memory of the process, MB. */
+  peakRssMb: number;
+  /** Mean training loss of the last epoch (a sanity check: every implementation learns). */
+  lastLoss: number;
+  /** tf.memory().numTensors after warm-up and at the end: equal when nothing leaks. */
+  tensors: { afterWarmup: number; atEnd: number };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One epoch of a tfjs Model: SGD on the seeded mini-batches, as lib/train's loop does it. Returns mean loss. */
+function tfEpoch(model: Model, opt: Sgd, data: { x: tf.Tensor2D; t: tf.Tensor2D }, order: number[]): number {
+  let total = 0;
+  for (const b of batches(order)) {
+    const idx = tf.tensor1d(b, "int32");
+    const xb = tf.gather(data.x, idx), tb = tf.gather(data.t, idx);
+    const { loss, grads } = model.lossAndGrads(xb, tb);
+    opt.step(model.params, grads);
+    total += loss.dataSync()[0] * b.length;
+    tf.dispose([idx, xb, tb, loss, ...grads]);
+  }
+  return total / order.length;
+}
+
+async function run(cfg: RunConfig): Promise<RunResult> {
+  const w = WORKLOADS[cfg.workload];
+  if (!w.spec) throw new Error(`${cfg.workload}: ${w.skip}`);
+  const spec: MlpSpec = w.spec;
+  let engine = "plain JavaScript (float64)";
+  if (cfg.backend !== "js") {
+    process.env.BACKPROP_BACKEND = cfg.backend;
+    const report = await initBackend();
+    engine = report.engine;
+    if (cfg.kernels === "fast") {
+      if (!installFastWasmKernels()) throw new Error("fast kernels asked for, but the wasm backend is not loaded");
+      engine += " + fast-grads kernels";
+    }
+  }
+  const weights = initMlp(spec, { rng: new Rng(BENCH_SEED) });
+  const data = benchData(cfg.n);
+  const scale = cfg.fullN / cfg.n;
+  const times: number[] = [];
+  let lastLoss = NaN;
+  const tensors = { afterWarmup: 0, atEnd: 0 };
+  const total = cfg.warmup + cfg.epochs;
+  const timed = async (epoch: number, f: () => number | Promise<number>) => {
+    if (epoch === cfg.warmup + 1) tensors.afterWarmup = cfg.backend === "js" ? 0 : tf.memory().numTensors;
+    const t0 = performance.now();
+    lastLoss = await f();
+    const ms = performance.now() - t0;
+    if (epoch > cfg.warmup) times.push(ms * scale);
+  };
+
+  if (cfg.impl === "scalar") {
+    const m = new ScalarMlp(spec, weights);
+    const f = data.x.length / data.n, o = data.t.length / data.n;
+    const X = Array.from({ length: data.n }, (_, i) => Array.from(data.x.subarray(i * f, (i + 1) * f)));
+    const T = Array.from({ length: data.n }, (_, i) => Array.from(data.t.subarray(i * o, (i + 1) * o)));
+    for (let e = 1; e <= total; e++) {
+      await timed(e, () => {
+        let sum = 0;
+        for (const b of batches(epochOrder(data.n, e))) {
+          const { loss, grads } = m.backprop(b.map((i) => X[i]), b.map((i) => T[i]));
+          m.step(grads, LEARNING_RATE);
+          sum += loss * b.length;
+        }
+        return sum / data.n;
+      });
+    }
+  } else if (cfg.impl === "matrix-dp" || cfg.impl === "autodiff-dp") {
+    const trainer = await DataParallelTrainer.create({
+      spec, weights, data, workers: cfg.workers ?? 2, learningRate: LEARNING_RATE,
+      model: cfg.impl === "matrix-dp" ? "matrix" : "autodiff",
+      backend: cfg.backend === "js" ? "wasm" : cfg.backend,
+      fastKernels: cfg.kernels === "fast",
+    });
+    engine = `${trainer.engine} (worker threads)`;
+    try {
+      for (let e = 1; e <= total; e++) await timed(e, async () => (await trainer.epoch(epochOrder(data.n, e), BATCH_SIZE)).loss);
+    } finally {
+      await trainer.close();
+    }
+  } else if (cfg.impl === "layers-fit") {
+    const m = new LayersMlp(spec, weights);
+    m.model.compile({ optimizer: tf.train.sgd(LEARNING_RATE), loss: "categoricalCrossentropy" });
+    const t = dataTensors(data);
+    for (let e = 1; e <= total; e++) {
+      await timed(e, async () => {
+        const h = await m.model.fit(t.x, t.t, { batchSize: BATCH_SIZE, epochs: 1, shuffle: true, verbose: 0 });
+        return h.history.loss[0] as number;
+      });
+    }
+    tensors.atEnd = tf.memory().numTensors;
+    tf.dispose([t.x, t.t]);
+    m.dispose();
+  } else {
+    const Kind = { matrix: MatrixMlp, "matrix-lean": LeanMatrixMlp, autodiff: AutodiffMlp, "autodiff-plain": PlainAutodiffMlp }[cfg.impl];
+    const m = new Kind(spec, weights);
+    const opt = new Sgd(LEARNING_RATE);
+    const t = dataTensors(data);
+    for (let e = 1; e <= total; e++) await timed(e, () => tfEpoch(m, opt, t, epochOrder(data.n, e)));
+    tensors.atEnd = tf.memory().numTensors;
+    tf.dispose([t.x, t.t]);
+    m.dispose();
+  }
+  if (cfg.impl === "matrix-dp" || cfg.impl === "autodiff-dp" || cfg.backend === "js") tensors.atEnd = tensors.afterWarmup;
+  return {
+    config: cfg,
+    engine,
+    msPerEpoch: times,
+    medianMs: median(times),
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    lastLoss,
+    tensors,
+  };
+}
+
+if (require.main === module) {
+  const cfg = JSON.parse(process.argv[2] ?? "{}") as RunConfig;
+  run(cfg).then(
+    (r) => {
+      console.log(`RESULT ${JSON.stringify(r)}`);
+      process.exit(0);
+    },
+    (e) => {
+      console.log(`ERROR ${JSON.stringify({ message: e instanceof Error ? e.message.split("\n")[0] : String(e) })}`);
+      process.exit(1);
+    },
+  );
+}

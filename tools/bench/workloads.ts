@@ -1,0 +1,73 @@
+/**
+ * The benchmark's workloads and the one training epoch every implementation runs, so that the numbers
+ * compare like with like: the same network, the same data, the same shuffled mini-batches, plain SGD.
+ *
+ *   (a) mlp        MLP 784-300-100-10, ReLU hidden units, softmax + cross-entropy;
+ *   (b) deep       deep sigmoid net 784-100-100-100-100-100-10 (5 hidden layers of 100), softmax + CE;
+ *   (c) lenet5     LeNet-5: skipped until the CNN lecture (lib/scratch/conv) exists.
+ * Data: the 10 000 embedded MNIST digits (all of them, no split), batch 64, SGD(ρ = 0.05).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { MlpSpec } from "../../lib/scratch/init";
+import { loadMnist } from "../../lib/data/mnist";
+import { Rng } from "../../lib/random";
+
+export type WorkloadName = "mlp" | "deep" | "lenet5";
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ["mlp", "deep", "lenet5"];
+
+export interface Workload {
+  name: WorkloadName;
+  title: string;
+  /** The MLP (undefined when the workload is skipped). */
+  spec?: MlpSpec;
+  /** Why the workload is skipped, when it is. */
+  skip?: string;
+}
+
+export const WORKLOADS: Record<WorkloadName, Workload> = {
+  mlp: {
+    name: "mlp",
+    title: "(a) MLP 784-300-100-10 (ReLU, softmax + CE)",
+    spec: { sizes: [784, 300, 100, 10], hidden: "relu", output: "softmax", loss: "crossEntropy" },
+  },
+  deep: {
+    name: "deep",
+    title: "(b) deep sigmoid 784-5×100-10 (softmax + CE)",
+    spec: { sizes: [784, 100, 100, 100, 100, 100, 10], hidden: "sigmoid", output: "softmax", loss: "crossEntropy" },
+  },
+  lenet5: {
+    name: "lenet5",
+    title: "(c) LeNet-5",
+    skip: "skipped: the CNN lecture (lib/scratch/conv) does not exist yet",
+  },
+};
+
+/** Mini-batch size of every run. */
+export const BATCH_SIZE = 64;
+/** SGD learning rate of every run. */
+export const LEARNING_RATE = 0.05;
+/** Seed of the weights and of the batch order. */
+export const BENCH_SEED = 1;
+
+/** The first `n` embedded MNIST digits of a fixed stratified draw, as flat arrays. */
+export function benchData(n: number): { x: Float32Array; t: Float32Array; labels: Int32Array; n: number } {
+  const d = loadMnist({ seed: BENCH_SEED, limit: n, validation: 0, test: 0 });
+  return { x: d.train.x, t: d.train.oneHot, labels: d.train.labels, n: d.train.n };
+}
+
+/** The batch order of epoch `epoch` (1-based): a permutation drawn from the bench seed. */
+export function epochOrder(n: number, epoch: number): number[] {
+  return new Rng(BENCH_SEED * 1000 + epoch).permutation(n);
+}
+
+/** Splits an order into mini-batches of BATCH_SIZE (the last one may be smaller). */
+export function batches(order: number[], size = BATCH_SIZE): number[][] {
+  const out: number[][] = [];
+  for (let s = 0; s < order.length; s += size) out.push(order.slice(s, s + size));
+  return out;
+}
+
+/** Tensors of the whole data set, kept for the run. */
+export function dataTensors(d: { x: Float32Array; t: Float32Array; n: number }): { x: tf.Tensor2D; t: tf.Tensor2D } {
+  return { x: tf.tensor2d(d.x, [d.n, d.x.length / d.n]), t: tf.tensor2d(d.t, [d.n, d.t.length / d.n]) };
+}
