@@ -127,7 +127,8 @@ async function main(): Promise<number> {
     for (const f of failures) console.error(f + "\n");
     return 1;
   }
-  console.log(`${notebooks.length} notebooks executed, HTML in ${path.relative(ROOT, path.join(opts.buildDir, "html"))}/ (${total} s)`);
+  const rel = (p: string) => path.relative(ROOT, path.join(opts.buildDir, p)) || ".";
+  console.log(`${notebooks.length} notebooks executed (${total} s): pages in ${rel("html")}/, slides in ${rel("slides")}/, index at ${rel("index.html")}`);
   return 0;
 }
 
