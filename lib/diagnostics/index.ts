@@ -4,3 +4,4 @@ export * from "./probe";
 export * from "./layer-stats";
 export * from "./recorder";
 export * from "./experiments";
+export * from "./landscape";
