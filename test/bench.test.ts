@@ -1,0 +1,68 @@
+/**
+ * tools/bench.ts smoke: a tiny measurement of each kind runs and reports sane numbers; the orchestrator
+ * writes its JSON and table; bad options are errors. (Speed itself is measured by `npm run bench`, not
+ * asserted here.)
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { RunConfig, RunResult } from "../tools/bench/child";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function child(cfg: RunConfig): RunResult {
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "tools/bench/child.ts"), JSON.stringify(cfg)], { cwd: ROOT, encoding: "utf8" });
+  const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT ") || l.startsWith("ERROR "));
+  assert.ok(line?.startsWith("RESULT "), `child failed: ${line ?? r.stderr.slice(-500)}`);
+  return JSON.parse(line!.slice(7)) as RunResult;
+}
+
+const tiny = { workload: "mlp", n: 128, fullN: 10_000, warmup: 1, epochs: 1 } as const;
+
+test("bench child: scalar, matrix (fast kernels) and data-parallel runs report ms, RSS, a finite loss and no leaks", () => {
+  for (const cfg of [
+    { ...tiny, impl: "scalar", backend: "js", kernels: "stock", n: 16 },
+    { ...tiny, impl: "matrix", backend: "wasm", kernels: "fast" },
+    { ...tiny, impl: "matrix-dp", backend: "wasm", kernels: "fast", workers: 2 },
+  ] as RunConfig[]) {
+    const r = child(cfg);
+    assert.equal(r.msPerEpoch.length, 1, cfg.impl);
+    assert.ok(r.medianMs > 0 && Number.isFinite(r.medianMs), `${cfg.impl}: ${r.medianMs}`);
+    assert.ok(r.peakRssMb > 10, `${cfg.impl}: RSS ${r.peakRssMb}`);
+    assert.ok(Number.isFinite(r.lastLoss) && r.lastLoss > 0, `${cfg.impl}: loss ${r.lastLoss}`);
+    assert.equal(r.tensors.atEnd, r.tensors.afterWarmup, `${cfg.impl}: tensors`);
+  }
+});
+
+test("bench: a smoke run writes the JSON and the markdown table; LeNet-5 is skipped with a note", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+  const out = path.join(dir, "r.json"), md = path.join(dir, "r.md");
+  const r = spawnSync(process.execPath, ["--import", "tsx", "tools/bench.ts", "--smoke", "--no-torch", "--workloads", "mlp,lenet5",
+    "--impls", "matrix", "--out", out, "--markdown", md], { cwd: ROOT, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr.slice(-800));
+  const report = JSON.parse(fs.readFileSync(out, "utf8"));
+  const rows = report.rows as { workload: string; impl: string; kernels: string; medianMs?: number; note?: string }[];
+  assert.deepEqual(rows.filter((x) => x.workload === "mlp").map((x) => `${x.impl}/${x.kernels}`), ["matrix/stock", "matrix/fast"]);
+  assert.ok(rows.every((x) => x.workload !== "mlp" || x.medianMs! > 0));
+  assert.match(rows.find((x) => x.workload === "lenet5")!.note!, /skipped/);
+  assert.ok(report.notes.some((n: string) => /PyTorch anchor skipped: --no-torch/.test(n)));
+  const table = fs.readFileSync(md, "utf8");
+  assert.match(table, /\| workload \| implementation \| backend \| kernels \| ms\/epoch \(median\) \| × PyTorch \| peak RSS MB \|/);
+  assert.match(r.stdout, /matrix, hand-written backward \| wasm \| fast/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("bench: unknown options and names are errors that list the valid ones", () => {
+  for (const [args, msg] of [
+    [["--fast"], /unknown option --fast/],
+    [["--workloads", "cnn"], /--workloads: unknown cnn; valid: mlp, deep, lenet5/],
+    [["--epochs", "0"], /--epochs must be an integer ≥ 1/],
+  ] as const) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "tools/bench.ts", ...args], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, msg);
+  }
+});

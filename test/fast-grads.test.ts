@@ -1,0 +1,130 @@
+/**
+ * lib/tf/fast-grads.ts: the replaced wasm kernels give the numbers of the original ones (matMul with
+ * every transpose flag, fused matMul, row gathers), autodiff and tf.layers gradients are unchanged, and
+ * nothing is left behind on the wasm heap.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { installFastWasmKernels, uninstallFastWasmKernels, fastWasmKernelsInstalled } from "../lib/tf/fast-grads";
+import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
+import { LayersMlp } from "../lib/tf/mlp-layers";
+import { MatrixMlp } from "../lib/scratch/mlp-matrix";
+import { initMlp, MlpSpec } from "../lib/scratch/init";
+import { Rng } from "../lib/random";
+import { compare } from "../lib/check/compare";
+
+before(async () => {
+  assert.ok(await tf.setBackend("wasm"), "the wasm backend must initialize");
+});
+
+/** Runs f with the original kernels and with the fast ones; returns both results as arrays. */
+function both(f: () => tf.Tensor | tf.Tensor[]): { stock: Float32Array[]; fast: Float32Array[] } {
+  const run = () => tf.tidy(() => [f()].flat().map((t) => t.dataSync() as Float32Array));
+  uninstallFastWasmKernels();
+  const stock = run();
+  installFastWasmKernels();
+  const fast = run();
+  return { stock, fast };
+}
+
+function assertClose(a: ArrayLike<number>[], b: ArrayLike<number>[], tol: number, what: string): void {
+  const c = compare(a.map((x) => Array.from(x)), b.map((x) => Array.from(x)));
+  assert.ok(c.maxRel < tol, `${what}: maxRel ${c.maxRel} at ${c.worst?.path} (${c.worst?.a} vs ${c.worst?.b})`);
+}
+
+test("install is idempotent, uninstall restores the original kernels", () => {
+  const original = tf.getKernel("BatchMatMul", "wasm");
+  assert.equal(installFastWasmKernels(), true);
+  const replaced = tf.getKernel("BatchMatMul", "wasm");
+  assert.notEqual(replaced!.kernelFunc, original!.kernelFunc);
+  assert.equal(installFastWasmKernels(), true);
+  assert.equal(tf.getKernel("BatchMatMul", "wasm")!.kernelFunc, replaced!.kernelFunc);
+  uninstallFastWasmKernels();
+  assert.equal(fastWasmKernelsInstalled(), false);
+  assert.equal(tf.getKernel("BatchMatMul", "wasm")!.kernelFunc, original!.kernelFunc);
+  installFastWasmKernels();
+  assert.equal(fastWasmKernelsInstalled(), true);
+});
+
+test("matMul with every transpose flag, rank 2 and batched rank 3, equals the original kernel", () => {
+  const r = new Rng(3);
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    const a2 = r.normalTensor(ta ? [7, 5] : [5, 7]), b2 = r.normalTensor(tb ? [3, 7] : [7, 3]);
+    const a3 = r.normalTensor(ta ? [2, 7, 5] : [2, 5, 7]), b3 = r.normalTensor(tb ? [2, 3, 7] : [2, 7, 3]);
+    const { stock, fast } = both(() => [tf.matMul(a2, b2, ta, tb), tf.matMul(a3, b3, ta, tb)]);
+    assert.deepEqual(fast.map((x) => x.length), [15, 30]);
+    assertClose(stock, fast, 1e-5, `matMul(transposeA=${ta}, transposeB=${tb})`);
+    tf.dispose([a2, b2, a3, b3]);
+  }
+});
+
+test("fused matMul (bias + activation, as tf.layers Dense uses it) with transpose flags is right", () => {
+  // Compared with unfused ops and explicit transposes: tfjs-backend-wasm 4.22's own _FusedMatMul gives
+  // wrong numbers for transposeB with a bias (off by ~1 here), so it is not the reference.
+  installFastWasmKernels();
+  const r = new Rng(4);
+  const a = r.normalTensor([6, 9]) as tf.Tensor2D, b = r.normalTensor([4, 9]) as tf.Tensor2D, bias = r.normalTensor([4]);
+  const aT = tf.transpose(a) as tf.Tensor2D, bT = tf.transpose(b) as tf.Tensor2D;
+  const ref = tf.tidy(() => [tf.relu(tf.add(tf.matMul(a, bT), bias)), tf.add(tf.matMul(a, bT), bias)].map((t) => t.dataSync() as Float32Array));
+  const fused = tf.tidy(() => [
+    tf.fused.matMul({ a, b, transposeB: true, bias, activation: "relu" }),
+    tf.fused.matMul({ a: aT, b, transposeA: true, transposeB: true, bias }),
+  ].map((t) => t.dataSync() as Float32Array));
+  assertClose(ref, fused, 1e-5, "fused.matMul with transpose flags");
+  tf.dispose([a, b, bias, aT, bT]);
+});
+
+test("row gathers are bit-identical to the original kernel; other gathers and bad indices behave as before", () => {
+  const x = tf.tensor2d(Float32Array.from({ length: 40 }, (_, i) => i * 0.5 - 3), [10, 4]);
+  const xi = tf.tensor3d(Int32Array.from({ length: 60 }, (_, i) => i - 7), [5, 3, 4], "int32");
+  const idx = tf.tensor1d([7, 0, 0, 9, 3], "int32"), idx2 = tf.tensor2d([[1, 2], [4, 0]], [2, 2], "int32");
+  const { stock, fast } = both(() => [
+    tf.gather(x, idx), tf.gather(x, idx2), tf.gather(xi, tf.tensor1d([4, 1], "int32")), tf.gather(x, tf.tensor1d([3, 1], "int32"), 1),
+  ]);
+  stock.forEach((s, k) => assert.deepEqual(Array.from(fast[k]), Array.from(s), `gather ${k}`));
+  tf.tidy(() => assert.deepEqual(tf.gather(x, idx2).shape, [2, 2, 4]));
+  assert.throws(() => tf.gather(x, tf.tensor1d([10], "int32")), /index value 10 is not in \[0, 9\]/);
+  tf.dispose([x, xi, idx, idx2]);
+});
+
+test("autodiff and tf.layers gradients are the same with the fast kernels, and match the hand-written ones", () => {
+  const spec: MlpSpec = { sizes: [12, 9, 7, 4], hidden: "tanh", output: "softmax", loss: "crossEntropy" };
+  const w = initMlp(spec, { rng: new Rng(5) });
+  const r = new Rng(6);
+  const x = r.normalTensor([16, 12]) as tf.Tensor2D;
+  const t = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 4), "int32"), 4).toFloat() as tf.Tensor2D;
+  const auto = new AutodiffMlp(spec, w), layers = new LayersMlp(spec, w), matrix = new MatrixMlp(spec, w);
+  const gradsOf = (m: { lossAndGrads: AutodiffMlp["lossAndGrads"] }) => () => {
+    const { loss, grads } = m.lossAndGrads(x, t);
+    return [loss, ...grads];
+  };
+  const a = both(gradsOf(auto)), l = both(gradsOf(layers));
+  assertClose(a.stock, a.fast, 1e-4, "autodiff: stock vs fast");
+  assertClose(l.stock, l.fast, 1e-4, "tf.layers: stock vs fast");
+  const hand = tf.tidy(() => gradsOf(matrix)().map((g) => g.dataSync() as Float32Array));
+  assertClose(hand, a.fast, 1e-4, "hand-written vs autodiff (fast)");
+  auto.dispose();
+  layers.dispose();
+  matrix.dispose();
+  tf.dispose([x, t]);
+});
+
+test("the replaced kernels free their temporaries (no growth of tensors or wasm buffers)", () => {
+  installFastWasmKernels();
+  const a = tf.ones([8, 5]) as tf.Tensor2D, b = tf.ones([3, 5]) as tf.Tensor2D, bias = tf.zeros([3]);
+  const step = () => tf.tidy(() => {
+    tf.matMul(a, b, false, true).dataSync();
+    tf.matMul(a, tf.ones([3, 8]), true, true).dataSync();
+    tf.fused.matMul({ a, b, transposeB: true, bias, activation: "relu" }).dataSync();
+    tf.gather(a, tf.tensor1d([1, 2], "int32")).dataSync();
+  });
+  step();
+  const before = tf.memory();
+  for (let i = 0; i < 20; i++) step();
+  const after = tf.memory();
+  assert.equal(after.numTensors, before.numTensors);
+  assert.equal(after.numDataBuffers, before.numDataBuffers);
+  tf.dispose([a, b, bias]);
+});
