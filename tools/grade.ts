@@ -18,7 +18,7 @@ import { ensureJupyter, ROOT } from "./jupyter-env";
 import { Assignment, parseAssignment } from "./homework/assignment";
 import { GRADER_VERSION, GradeContext, HandinResult, assignmentSha, feedbackMarkdown, gradeHandin } from "./homework/grader";
 import { NotebookError, sha256, writeAtomic } from "./homework/notebook";
-import { RunLimits, SandboxMode, detectSandbox } from "./homework/sandbox";
+import { RunLimits, SandboxMode, detectSandbox, killAllRunners } from "./homework/sandbox";
 
 export interface GradeOptions {
   assignment: string;
@@ -222,6 +222,14 @@ export async function grade(opts: GradeOptions, log: (s: string) => void = conso
 }
 
 async function main(): Promise<number> {
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.on(sig, () => {
+      // Finished hand-ins are already on disk; the next run resumes from them.
+      killAllRunners();
+      console.error(`\ninterrupted: rerun the same command to resume`);
+      process.exit(130);
+    });
+  }
   try {
     const opts = parseArgs(process.argv.slice(2));
     const { errors } = await grade(opts);

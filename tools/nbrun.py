@@ -142,7 +142,8 @@ def run(job):
     # cell_timeout (s), startup_timeout (s), continue_on_error (bool), kernel_stderr (path),
     # cells (list of indices to run, or null for all code cells).
     # Optional job fields (the grader): notebook_json (the notebook inline instead of a path),
-    # output_limit (bytes), memory_limit_mb, wall_limit (s, whole notebook), stream (print each cell's
+    # output_limit (bytes), memory_limit_mb, wall_limit (s, whole notebook), first_cell_timeout (s),
+    # shutdown_kernel ("graceful" | "immediate"), nondumpable, stream (print each cell's
     # record as a JSON line as soon as it finishes, so a caller that must kill us keeps what was done).
     if job.get("notebook_json") is not None:
         nb = nbformat.reads(json.dumps(job["notebook_json"]), as_version=4)
@@ -172,6 +173,12 @@ def run(job):
                 for index, cell in enumerate(nb.cells):
                     if cell.cell_type != "code" or (only is not None and index not in only):
                         continue
+                    # The first code cell usually imports the library, which tslab type-checks in full:
+                    # it may get a longer limit (first_cell_timeout) than the others.
+                    this_timeout = cell_timeout
+                    if count == 0 and job.get("first_cell_timeout"):
+                        this_timeout = max(cell_timeout, job["first_cell_timeout"])
+                    client.timeout = this_timeout
                     if wall_limit is not None:
                         left = wall_limit - (time.time() - started)
                         if left <= 0:
@@ -184,7 +191,7 @@ def run(job):
                                 sys.stdout.write(json.dumps({"cell": record}) + "\n")
                                 sys.stdout.flush()
                             break
-                        client.timeout = max(1, min(cell_timeout, int(left + 0.999)))
+                        client.timeout = max(1, min(this_timeout, int(left + 0.999)))
                     t0 = time.time()
                     status, message = "ok", ""
                     count += 1

@@ -30,6 +30,8 @@ export interface Sandbox {
 export interface RunLimits {
   /** Seconds per cell. */
   cellTimeout: number;
+  /** Seconds for the first code cell (it imports the library, which tslab type-checks in full). */
+  firstCellTimeout?: number;
   /** Seconds for the whole notebook (kernel start excluded). */
   wallLimit: number;
   /** Kernel memory (resident, MB); also the V8 heap limit. */
@@ -98,6 +100,21 @@ function bwrapArgs(sb: Sandbox, work: string, python: string, limits: RunLimits,
 }
 
 let cached: Sandbox | undefined;
+
+/** Process groups of the runners in flight, so an interrupted grader can take them down with it. */
+const live = new Set<number>();
+
+/** Kills every runner still in flight (for SIGINT/SIGTERM handlers). */
+export function killAllRunners(): void {
+  for (const pid of live) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+  live.clear();
+}
 
 /** Finds out whether bubblewrap can run the grader here (tries a user namespace, then plain root). */
 export function detectSandbox(mode: SandboxMode, python: string): Sandbox {
@@ -184,6 +201,7 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
     kernel: GRADER_KERNEL,
     cwd: work,
     cell_timeout: limits.cellTimeout,
+    first_cell_timeout: limits.firstCellTimeout ?? Math.max(limits.cellTimeout, 120),
     startup_timeout: 60,
     continue_on_error: true,
     kernel_stderr: path.join(tmp, "kernel.stderr"),
@@ -207,6 +225,7 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
     let killed = false;
     let done = false;
     const child = spawn(cmd, args, { cwd: work, env: sb.kind === "bwrap" ? {} : env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    if (child.pid) live.add(child.pid);
     const killAll = () => {
       try {
         if (child.pid) process.kill(-child.pid, "SIGKILL");
@@ -248,6 +267,7 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
       done = true;
       clearTimeout(hard);
       killAll(); // leftovers (a kernel's children) go with the group
+      if (child.pid) live.delete(child.pid);
       if (buf) onLine(buf);
       try {
         fs.rmSync(work, { recursive: true, force: true });
