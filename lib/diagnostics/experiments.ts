@@ -12,6 +12,8 @@ import { MatrixMlp } from "../scratch/mlp-matrix";
 import { Sgd } from "../train/optimizer";
 import { train, accuracy, History, TrainOptions } from "../train/train";
 import { Recorder, RecorderOptions } from "./recorder";
+import { probe } from "./probe";
+import { layerStats, LayerStats, StatsOptions } from "./layer-stats";
 
 /** Inputs and one-hot targets. */
 export interface XT {
@@ -199,4 +201,14 @@ export function describeSpec(spec: MlpSpec): string {
   const full = fullSpec(spec);
   const acts = Array.from({ length: layerCount(full) - 1 }, (_, k) => layerActivation(full, k + 1));
   return `${full.sizes.join("-")}, ${acts[0] ?? full.output} + ${full.output}`;
+}
+
+/** Per-layer statistics of a fresh scratch MLP (weights from `init`, seeded) on a batch: no training. */
+export function statsAtInit(spec: MlpSpec, init: InitChoice, batch: XT, seed: number, opts: StatsOptions = {}): LayerStats[] {
+  const model = new MatrixMlp(spec, initWith(spec, init, new Rng(seed)));
+  try {
+    return layerStats(probe(model, batch.x, batch.t), opts);
+  } finally {
+    model.dispose();
+  }
 }
