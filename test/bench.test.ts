@@ -50,7 +50,7 @@ test("bench: a smoke run writes the JSON and the markdown table; LeNet-5 is skip
   assert.match(rows.find((x) => x.workload === "lenet5")!.note!, /skipped/);
   assert.ok(report.notes.some((n: string) => /PyTorch anchor skipped: --no-torch/.test(n)));
   const table = fs.readFileSync(md, "utf8");
-  assert.match(table, /\| workload \| implementation \| backend \| kernels \| ms\/epoch \(median\) \| × PyTorch \| peak RSS MB \|/);
+  assert.match(table, /\| workload \| implementation \| backend \| kernels \| ms\/epoch \(median\) \| × PyTorch \| CPU ms\/epoch \| peak RSS MB \|/);
   assert.match(r.stdout, /matrix, hand-written backward \| wasm \| fast/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

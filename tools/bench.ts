@@ -46,6 +46,7 @@ interface TorchResult {
   engine: string;
   msPerEpoch: number[];
   medianMs: number;
+  cpuMs: number;
   peakRssMb: number;
   lastLoss: number;
 }
@@ -60,11 +61,14 @@ interface Row {
   n: number;
   epochs: number;
   medianMs?: number;
+  /** CPU time per epoch (all threads), ms: less sensitive than wall time to other processes. */
+  cpuMs?: number;
   msPerEpoch?: number[];
   peakRssMb?: number;
   lastLoss?: number;
   ratioToPytorch?: number;
   tensors?: RunResult["tensors"];
+  workerShare?: RunResult["workerShare"];
   note?: string;
 }
 
@@ -219,6 +223,8 @@ const IMPL_TEXT: Record<Row["impl"], string> = {
   "autodiff-dp": "autodiff, data-parallel ×2",
 };
 
+const pct = (f: number) => `${Math.round(100 * f)} %`;
+
 function fmtMs(ms: number | undefined): string {
   if (ms === undefined) return "—";
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms).toLocaleString("en-US")}`;
@@ -226,12 +232,12 @@ function fmtMs(ms: number | undefined): string {
 
 /** The markdown table of some rows. */
 export function markdownTable(rows: Row[]): string {
-  const head = "| workload | implementation | backend | kernels | ms/epoch (median) | × PyTorch | peak RSS MB | measured |\n|---|---|---|---|---:|---:|---:|---|";
+  const head = "| workload | implementation | backend | kernels | ms/epoch (median) | × PyTorch | CPU ms/epoch | peak RSS MB | measured |\n|---|---|---|---|---:|---:|---:|---:|---|";
   const lines = rows.map((r) => {
     const measured = r.medianMs === undefined
       ? r.note ?? ""
       : `${r.msPerEpoch?.length ?? r.epochs} ep${r.n < FULL_N ? ` on ${r.n} samples, scaled ×${(FULL_N / r.n).toFixed(1)}` : ""}${r.note ? `; ${r.note}` : ""}`;
-    return `| ${r.workload} | ${IMPL_TEXT[r.impl]} | ${r.backend} | ${r.kernels} | ${fmtMs(r.medianMs)} | ${r.ratioToPytorch === undefined ? "—" : r.ratioToPytorch.toFixed(2)} | ${r.peakRssMb === undefined ? "—" : Math.round(r.peakRssMb)} | ${measured} |`;
+    return `| ${r.workload} | ${IMPL_TEXT[r.impl]} | ${r.backend} | ${r.kernels} | ${fmtMs(r.medianMs)} | ${r.ratioToPytorch === undefined ? "—" : r.ratioToPytorch.toFixed(2)} | ${fmtMs(r.cpuMs)} | ${r.peakRssMb === undefined ? "—" : Math.round(r.peakRssMb)} | ${measured} |`;
   });
   return [head, ...lines].join("\n");
 }
@@ -279,7 +285,11 @@ async function main(): Promise<void> {
       const r = runChild(cfg);
       const row: Row = { workload: w, impl: cfg.impl, backend: cfg.backend, kernels: cfg.backend === "wasm" ? cfg.kernels : "—", engine: "", n: cfg.n, epochs: cfg.epochs };
       if ("error" in r) row.note = `failed: ${r.error}`;
-      else Object.assign(row, { engine: r.engine, medianMs: r.medianMs, msPerEpoch: r.msPerEpoch, peakRssMb: r.peakRssMb, lastLoss: r.lastLoss, tensors: r.tensors });
+      else Object.assign(row, { engine: r.engine, medianMs: r.medianMs, cpuMs: r.cpuMs, msPerEpoch: r.msPerEpoch, peakRssMb: r.peakRssMb, lastLoss: r.lastLoss, tensors: r.tensors, workerShare: r.workerShare });
+      if (row.workerShare) {
+        const s = row.workerShare;
+        row.note = `workers: compute ${pct(s.compute)}, wait ${pct(s.wait)}, average ${pct(s.average)}, update ${pct(s.update)}`;
+      }
       if (row.tensors && row.tensors.atEnd !== row.tensors.afterWarmup) row.note = `${row.note ? row.note + "; " : ""}tensors ${row.tensors.afterWarmup} → ${row.tensors.atEnd} (leak?)`;
       console.error(`  ${w} ${cfg.impl} ${cfg.backend}/${cfg.kernels}: ${"error" in r ? r.error : `${fmtMs(r.medianMs)} ms/epoch`}  (load ${loadAverage()})`);
       measured.push(row);
@@ -290,7 +300,7 @@ async function main(): Promise<void> {
       anchor = torchRuns.reduce((s, r) => s + r.medianMs, 0) / torchRuns.length;
       rows.push({
         workload: w, impl: "pytorch", backend: "torch CPU", kernels: "—", engine: torchRuns[0].engine, n: torchN, epochs: torchRuns[0].msPerEpoch.length,
-        medianMs: anchor, msPerEpoch: torchRuns.flatMap((r) => r.msPerEpoch), peakRssMb: Math.max(...torchRuns.map((r) => r.peakRssMb)),
+        medianMs: anchor, cpuMs: torchRuns.reduce((s, r) => s + r.cpuMs, 0) / torchRuns.length, msPerEpoch: torchRuns.flatMap((r) => r.msPerEpoch), peakRssMb: Math.max(...torchRuns.map((r) => r.peakRssMb)),
         lastLoss: torchRuns[torchRuns.length - 1].lastLoss, ratioToPytorch: 1,
         note: `runs before/after: ${torchRuns.map((r) => fmtMs(r.medianMs)).join(" / ")}`,
       });

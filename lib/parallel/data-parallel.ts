@@ -21,9 +21,9 @@ import { Worker } from "worker_threads";
 import { MlpSpec, MlpWeights, checkWeights, fullSpec, layerCount, layerWidth, layerActivation } from "../scratch/init";
 import { BackendName } from "../backend";
 import { BARRIER_INTS } from "./barrier";
-import { FromWorker, ParallelModelKind, ToWorker, WorkerInit, slotSize } from "./protocol";
+import { FromWorker, ParallelModelKind, ToWorker, WorkerInit, WorkerTime, slotSize } from "./protocol";
 
-export type { ParallelModelKind } from "./protocol";
+export type { ParallelModelKind, WorkerTime } from "./protocol";
 
 export interface DataParallelOptions {
   spec: MlpSpec;
@@ -50,6 +50,8 @@ export interface ParallelEpoch {
   updates: number;
   /** Wall time of the epoch in milliseconds. */
   ms: number;
+  /** Per worker: ms spent computing, waiting for the others, averaging and updating. */
+  workerTime: WorkerTime[];
 }
 
 /** Number of parameters of an MLP (weights, biases, PReLU α). */
@@ -153,8 +155,8 @@ export class DataParallelTrainer {
     const start = performance.now();
     const replies = await this.all({ type: "epoch", count: order.length, batchSize }, "epoch");
     const ms = performance.now() - start;
-    const first = replies[0] as { loss: number; updates: number };
-    return { loss: first.loss, updates: first.updates, ms };
+    const epochs = replies as Extract<FromWorker, { type: "epoch" }>[];
+    return { loss: epochs[0].loss, updates: epochs[0].updates, ms, workerTime: epochs.map((e) => e.time) };
   }
 
   /** The trained weights (every replica holds the same ones; worker 0's are read). */

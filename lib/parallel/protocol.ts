@@ -38,6 +38,17 @@ export interface WorkerInit {
   exchange: Float32Array;
 }
 
+/**
+ * Where a worker's time went during an epoch, in ms: computing its slice's gradient (and copying it to
+ * its slot), waiting at the barrier for the others, averaging the slots, and the SGD update.
+ */
+export interface WorkerTime {
+  compute: number;
+  wait: number;
+  average: number;
+  update: number;
+}
+
 /** Main thread → worker. */
 export type ToWorker =
   | { type: "epoch"; count: number; batchSize: number }
@@ -47,7 +58,7 @@ export type ToWorker =
 /** Worker → main thread. */
 export type FromWorker =
   | { type: "ready"; engine: string }
-  | { type: "epoch"; loss: number; updates: number }
+  | { type: "epoch"; loss: number; updates: number; time: WorkerTime }
   | { type: "weights"; weights: MlpWeights }
   | { type: "error"; message: string };
 

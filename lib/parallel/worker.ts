@@ -59,8 +59,18 @@ async function main(): Promise<void> {
     return tf.tensor2d(out, [rows.length, width]);
   };
 
+  /** Where this worker's time goes, ms, summed over the epoch (reported with the epoch). */
+  const time = { compute: 0, wait: 0, average: 0, update: 0 };
+  let clock = performance.now();
+  const lap = (part: keyof typeof time) => {
+    const now = performance.now();
+    time[part] += now - clock;
+    clock = now;
+  };
+
   /** One SGD step on the batch `rows`; returns the batch's mean loss. */
   const step = (s: number, rows: Int32Array): number => {
+    clock = performance.now();
     const mine = slotOf(init.exchange, paramCount, workers, s, rank);
     const { lo, hi } = shareOf(rows.length, workers, rank);
     if (hi > lo) {
@@ -77,8 +87,10 @@ async function main(): Promise<void> {
         mine[paramCount] = loss.dataSync()[0];
       });
     }
+    lap("compute");
     // 3. everyone has written
     barrier.wait();
+    lap("wait");
     // 4. g = Σ_k (n_k / n) g_k, slots in rank order (the same sums on every worker), as wasm tensor ops
     let loss = 0;
     const terms: { slot: Float32Array; weight: number }[] = [];
@@ -90,23 +102,28 @@ async function main(): Promise<void> {
       terms.push({ slot, weight });
       loss += weight * slot[paramCount];
     }
+    const sameWeight = terms.every((term) => term.weight === terms[0].weight);
     const grads = tf.tidy(() => {
       let offset = 0;
       return model.params.map((p) => {
-        const parts = terms.map(({ slot, weight }) => {
-          const g = tf.tensor(slot.subarray(offset, offset + p.size), p.shape, "float32");
-          return weight === 1 ? g : tf.mul(g, weight);
-        });
+        const parts = terms.map(({ slot }) => tf.tensor(slot.subarray(offset, offset + p.size), p.shape, "float32"));
         offset += p.size;
-        return parts.length === 1 ? parts[0] : parts.reduce((a, b) => tf.add(a, b));
+        if (sameWeight) {
+          // the usual case (the batch splits evenly): (g_0 + ... + g_K-1) / K
+          const sum = parts.length === 1 ? parts[0] : tf.addN(parts);
+          return terms[0].weight === 1 ? sum : tf.mul(sum, terms[0].weight);
+        }
+        return tf.addN(parts.map((g, k) => tf.mul(g, terms[k].weight)));
       });
     });
+    lap("average");
     // 5. the same update on every replica
     try {
       optimizer.step(model.params, grads);
     } finally {
       tf.dispose(grads);
     }
+    lap("update");
     return loss;
   };
 
@@ -115,12 +132,13 @@ async function main(): Promise<void> {
     try {
       if (m.type === "epoch") {
         let total = 0, updates = 0;
+        Object.keys(time).forEach((k) => (time[k as keyof typeof time] = 0));
         for (let start = 0; start < m.count; start += m.batchSize) {
           const rows = init.order.subarray(start, Math.min(start + m.batchSize, m.count));
           total += step(steps++, rows) * rows.length;
           updates++;
         }
-        send({ type: "epoch", loss: total / m.count, updates });
+        send({ type: "epoch", loss: total / m.count, updates, time: { ...time } });
       } else if (m.type === "weights") {
         send({ type: "weights", weights: model.getWeights() });
       } else if (m.type === "close") {

@@ -23,7 +23,7 @@ import { Sgd } from "../../lib/train/optimizer";
 import { Model } from "../../lib/train/model";
 import { Rng } from "../../lib/random";
 import { installFastWasmKernels } from "../../lib/tf/fast-grads";
-import { DataParallelTrainer } from "../../lib/parallel/data-parallel";
+import { DataParallelTrainer, WorkerTime } from "../../lib/parallel/data-parallel";
 import { WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, epochOrder, batches, dataTensors } from "./workloads";
 import { LeanMatrixMlp, PlainAutodiffMlp } from "./lean";
 
@@ -54,12 +54,16 @@ export interface RunResult {
   msPerEpoch: number[];
   /** Median of msPerEpoch. */
   medianMs: number;
+  /** Median CPU time (user + system, all threads of the process) per epoch, ms, scaled like msPerEpoch. */
+  cpuMs: number;
   /** Peak resident memory of the process, MB. */
   peakRssMb: number;
   /** Mean training loss of the last epoch (a sanity check: every implementation learns). */
   lastLoss: number;
   /** tf.memory().numTensors after warm-up and at the end: equal when nothing leaks. */
   tensors: { afterWarmup: number; atEnd: number };
+  /** Data-parallel runs: share of the workers' time spent computing, waiting, averaging, updating. */
+  workerShare?: WorkerTime;
 }
 
 function median(xs: number[]): number {
@@ -82,6 +86,15 @@ function tfEpoch(model: Model, opt: Sgd, data: { x: tf.Tensor2D; t: tf.Tensor2D 
   return total / order.length;
 }
 
+/** Fractions of the summed worker time per part. */
+function shareOfTime(ts: WorkerTime[]): WorkerTime {
+  const sum = { compute: 0, wait: 0, average: 0, update: 0 };
+  for (const t of ts) for (const k of Object.keys(sum) as (keyof WorkerTime)[]) sum[k] += t[k];
+  const total = Object.values(sum).reduce((a, b) => a + b, 0) || 1;
+  for (const k of Object.keys(sum) as (keyof WorkerTime)[]) sum[k] /= total;
+  return sum;
+}
+
 async function run(cfg: RunConfig): Promise<RunResult> {
   const w = WORKLOADS[cfg.workload];
   if (!w.spec) throw new Error(`${cfg.workload}: ${w.skip}`);
@@ -100,15 +113,22 @@ async function run(cfg: RunConfig): Promise<RunResult> {
   const data = benchData(cfg.n);
   const scale = cfg.fullN / cfg.n;
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let lastLoss = NaN;
   const tensors = { afterWarmup: 0, atEnd: 0 };
+  const workerTime: WorkerTime[] = [];
   const total = cfg.warmup + cfg.epochs;
   const timed = async (epoch: number, f: () => number | Promise<number>) => {
     if (epoch === cfg.warmup + 1) tensors.afterWarmup = cfg.backend === "js" ? 0 : tf.memory().numTensors;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     lastLoss = await f();
     const ms = performance.now() - t0;
-    if (epoch > cfg.warmup) times.push(ms * scale);
+    const c = process.cpuUsage(c0);
+    if (epoch > cfg.warmup) {
+      times.push(ms * scale);
+      cpuTimes.push(((c.user + c.system) / 1000) * scale);
+    }
   };
 
   if (cfg.impl === "scalar") {
@@ -136,7 +156,13 @@ async function run(cfg: RunConfig): Promise<RunResult> {
     });
     engine = `${trainer.engine} (worker threads)`;
     try {
-      for (let e = 1; e <= total; e++) await timed(e, async () => (await trainer.epoch(epochOrder(data.n, e), BATCH_SIZE)).loss);
+      for (let e = 1; e <= total; e++) {
+        await timed(e, async () => {
+          const r = await trainer.epoch(epochOrder(data.n, e), BATCH_SIZE);
+          if (e > cfg.warmup) workerTime.push(...r.workerTime);
+          return r.loss;
+        });
+      }
     } finally {
       await trainer.close();
     }
@@ -169,9 +195,11 @@ async function run(cfg: RunConfig): Promise<RunResult> {
     engine,
     msPerEpoch: times,
     medianMs: median(times),
+    cpuMs: median(cpuTimes),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     lastLoss,
     tensors,
+    ...(workerTime.length > 0 ? { workerShare: shareOfTime(workerTime) } : {}),
   };
 }
 
