@@ -16,19 +16,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
 import { BatchNorm, BatchNormMode, NormCache, disposeCache } from "./norm";
+import { activations, ElementwiseActivation } from "./activations";
 
-/** The activations this net offers (g and g' from the output a = g(u), or from u for ReLU). */
+/** The activations this net offers; g and g' come from the shared registry in ./activations. */
 export type DeepActivation = "sigmoid" | "tanh" | "relu";
-
-const ACT: Record<DeepActivation, { g(u: tf.Tensor): tf.Tensor; prime(u: tf.Tensor, a: tf.Tensor): tf.Tensor }> = {
-  sigmoid: { g: (u) => tf.sigmoid(u), prime: (_u, a) => tf.mul(a, tf.sub(1, a)) },
-  tanh: { g: (u) => tf.tanh(u), prime: (_u, a) => tf.sub(1, tf.square(a)) },
-  relu: { g: (u) => tf.relu(u), prime: (u) => tf.step(u) },
-};
+const DEEP_ACTIVATIONS: readonly DeepActivation[] = ["sigmoid", "tanh", "relu"];
+const ACT = activations as { readonly [K in DeepActivation]: ElementwiseActivation };
 
 /** N(0, std²) entries from the seeded generator, as a float32 [rows, cols] tensor. */
 function normalMatrix(rng: Rng, rows: number, cols: number, std: number): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from(rng.array(rows * cols, (r) => r.normal(0, std))), [rows, cols]);
+  return rng.normalTensor([rows, cols], 0, std) as tf.Tensor2D;
 }
 
 export interface DeepMlpSpec {
@@ -84,7 +81,7 @@ export class DeepMlp {
     }
     if (!(rng instanceof Rng)) throw new Error("DeepMlp: pass a seeded Rng (rng) so the weights are reproducible");
     this.act = spec.activation ?? "sigmoid";
-    if (!(this.act in ACT)) throw new Error(`DeepMlp: activation must be one of ${Object.keys(ACT).join(", ")}, got "${this.act}"`);
+    if (!DEEP_ACTIVATIONS.includes(this.act)) throw new Error(`DeepMlp: activation must be one of ${DEEP_ACTIVATIONS.join(", ")}, got "${this.act}"`);
     const gain = spec.gain ?? 1;
     if (!(gain > 0)) throw new Error(`DeepMlp: gain must be positive, got ${gain}`);
     const dense = (fanIn: number, fanOut: number) => ({
@@ -116,7 +113,7 @@ export class DeepMlp {
           u = f.out;
         }
         if (record) record.preActivations.push(u.dataSync() as Float32Array);
-        const a = ACT[this.act].g(u) as tf.Tensor2D;
+        const a = ACT[this.act].tensor(u) as tf.Tensor2D;
         h = layer.skip ? (tf.add(h, a) as tf.Tensor2D) : a;
       }
       return tf.add(tf.matMul(h, this.out.W), this.out.b) as tf.Tensor2D;
@@ -145,7 +142,7 @@ export class DeepMlp {
   lossAndGrads(x: tf.Tensor2D, t: tf.Tensor2D, record?: ForwardRecord): { loss: tf.Scalar; grads: tf.Tensor[] } {
     const caches: NormCache[] = [];
     const result = tf.tidy(() => {
-      const inputs: tf.Tensor2D[] = [], us: tf.Tensor2D[] = [], as: tf.Tensor2D[] = [];
+      const inputs: tf.Tensor2D[] = [], us: tf.Tensor2D[] = [];
       let h: tf.Tensor2D = x;
       for (const layer of this.hidden) {
         inputs.push(h);
@@ -156,9 +153,8 @@ export class DeepMlp {
           u = f.out;
         }
         if (record) record.preActivations.push(u.dataSync() as Float32Array);
-        const a = ACT[this.act].g(u) as tf.Tensor2D;
+        const a = ACT[this.act].tensor(u) as tf.Tensor2D;
         us.push(u);
-        as.push(a);
         h = layer.skip ? (tf.add(h, a) as tf.Tensor2D) : a;
       }
       const logits = tf.add(tf.matMul(h, this.out.W), this.out.b) as tf.Tensor2D;
@@ -171,7 +167,7 @@ export class DeepMlp {
       let c = caches.length;
       for (let l = this.hidden.length - 1; l >= 0; l--) {
         const layer = this.hidden[l];
-        let du = tf.mul(dh, ACT[this.act].prime(us[l], as[l])) as tf.Tensor2D;
+        let du = tf.mul(dh, ACT[this.act].tensorPrime(us[l])) as tf.Tensor2D;
         const bnGrads: tf.Tensor[] = [];
         if (layer.bn) {
           const back = layer.bn.backward(du, caches[--c]);
