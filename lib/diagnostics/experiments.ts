@@ -183,7 +183,7 @@ export function runExperiment(o: RunOptions): RunResult {
     Object.assign(history, h);
     if (recorder) recorder.record();
   } catch (e) {
-    if (!(e instanceof Error && /diverged/.test(e.message))) {
+    if (!(e instanceof Error && /diverge/.test(e.message))) {
       recorder?.dispose();
       model.dispose();
       throw e;
