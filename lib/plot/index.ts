@@ -2,3 +2,4 @@
 export * from "./figure";
 export * from "./show";
 export * from "./layers";
+export * from "./boundary";
