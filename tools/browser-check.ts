@@ -18,6 +18,7 @@ import { pathToFileURL } from "url";
 import type { BrowserContext, Page } from "playwright-core";
 import { ROOT } from "./jupyter-env";
 import { readNotebook, deckInfo, DeckInfo } from "./notebook-info";
+import { parseCli, listOption, pickedByOnly } from "./cli";
 
 export const CHROMIUM = process.env.BACKPROP_CHROMIUM || "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
@@ -415,24 +416,22 @@ export function formatReport(r: PageReport): string {
 }
 
 async function main(): Promise<number> {
-  let buildDir = path.join(ROOT, "build");
-  const only: string[] = [];
-  let allScreens = false;
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--build" && argv[i + 1]) buildDir = path.resolve(argv[++i]);
-    else if (argv[i] === "--only" && argv[i + 1]) only.push(...argv[++i].split(","));
-    else if (argv[i] === "--all-screens") allScreens = true;
-    else {
-      console.error(`unknown option ${argv[i]}; use --build DIR, --only NN[,NN], --all-screens`);
-      return 2;
-    }
+  let v;
+  try {
+    v = parseCli(process.argv.slice(2), { build: { type: "string" }, only: { type: "string", multiple: true }, "all-screens": { type: "boolean" } },
+      "usage: npx tsx tools/browser-check.ts [--build DIR] [--only NN[,NN]] [--all-screens]").values;
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
   }
+  const buildDir = path.resolve(v.build ?? path.join(ROOT, "build"));
+  const only = listOption(v.only);
+  const allScreens = v["all-screens"] ?? false;
   const dir = path.join(buildDir, "slides");
   const names = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
     .filter((f) => /^\d\d-.*\.slides\.html$/.test(f))
     .map((f) => f.replace(/\.slides\.html$/, ""))
-    .filter((n) => only.length === 0 || only.some((o) => n.startsWith(o) || n.includes(o)))
+    .filter((n) => pickedByOnly(n, only))
     .sort();
   if (names.length === 0) {
     console.error(`no exported slides in ${dir}${only.length ? ` matching ${only.join(",")}` : ""}; run \`npm run course\` first`);

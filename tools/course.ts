@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { ensureJupyter, executeNotebook, runMain, ROOT, NotebookRun, JupyterEnv } from "./jupyter-env";
+import { parseCli, numberOption, listOption, pickedByOnly, UsageError } from "./cli";
 import { exportCourse } from "./slides";
 
 export const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
@@ -23,30 +24,29 @@ export interface CourseOptions {
   cellTimeout: number;
 }
 
+const USAGE = "usage: npm run course -- [--only NN[,NN]] [--notebooks DIR] [--build DIR] [--cell-timeout S]";
+
 export function parseArgs(argv: string[]): CourseOptions {
-  const opts: CourseOptions = { only: [], notebooksDir: NOTEBOOKS_DIR, buildDir: BUILD_DIR, cellTimeout: 300 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--only") opts.only.push(...value().split(",").filter(Boolean));
-    else if (a === "--notebooks") opts.notebooksDir = path.resolve(value());
-    else if (a === "--build") opts.buildDir = path.resolve(value());
-    else if (a === "--cell-timeout") opts.cellTimeout = Number(value());
-    else throw new Error(`unknown option ${a}; use --only NN[,NN], --notebooks DIR, --build DIR, --cell-timeout S`);
-  }
-  return opts;
+  const { values: v } = parseCli(argv, {
+    only: { type: "string", multiple: true },
+    notebooks: { type: "string" },
+    build: { type: "string" },
+    "cell-timeout": { type: "string" },
+  }, USAGE);
+  return {
+    only: listOption(v.only),
+    notebooksDir: v.notebooks ? path.resolve(v.notebooks) : NOTEBOOKS_DIR,
+    buildDir: v.build ? path.resolve(v.build) : BUILD_DIR,
+    cellTimeout: numberOption("cell-timeout", v["cell-timeout"], 300, 1),
+  };
 }
 
 /** Lecture notebooks (NN-name.ipynb) in order, filtered by --only. */
 export function listNotebooks(dir: string, only: string[]): string[] {
   const all = fs.readdirSync(dir).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort();
-  const picked = only.length === 0 ? all : all.filter((f) => only.some((o) => f.startsWith(o) || f.includes(o)));
+  const picked = all.filter((f) => pickedByOnly(f, only));
   if (only.length > 0 && picked.length === 0) {
-    throw new Error(`--only ${only.join(",")} matches no notebook in ${path.relative(ROOT, dir) || dir}; there are: ${all.join(", ")}`);
+    throw new UsageError(`--only ${only.join(",")} matches no notebook in ${path.relative(ROOT, dir) || dir}; there are: ${all.join(", ")}`);
   }
   return picked.map((f) => path.join(dir, f));
 }

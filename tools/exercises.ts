@@ -12,6 +12,7 @@ import * as path from "path";
 import { ROOT } from "./jupyter-env";
 import { parseAssignment } from "./homework/assignment";
 import { NotebookError, serializeNotebook, writeAtomic } from "./homework/notebook";
+import { parseCli, UsageError } from "./cli";
 
 export interface ExercisesOptions {
   solutionsDir: string;
@@ -20,20 +21,13 @@ export interface ExercisesOptions {
 }
 
 export function parseArgs(argv: string[]): ExercisesOptions {
-  const opts: ExercisesOptions = { solutionsDir: path.join(ROOT, "solutions"), outDir: path.join(ROOT, "exercises"), check: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new NotebookError(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--check") opts.check = true;
-    else if (a === "--solutions") opts.solutionsDir = path.resolve(value());
-    else if (a === "--out") opts.outDir = path.resolve(value());
-    else throw new NotebookError(`unknown option ${a}; use --check, --solutions DIR, --out DIR`);
-  }
-  return opts;
+  const { values: v } = parseCli(argv, { check: { type: "boolean" }, solutions: { type: "string" }, out: { type: "string" } },
+    "usage: npm run exercises -- [--check] [--solutions DIR] [--out DIR]");
+  return {
+    solutionsDir: path.resolve(v.solutions ?? path.join(ROOT, "solutions")),
+    outDir: path.resolve(v.out ?? path.join(ROOT, "exercises")),
+    check: v.check ?? false,
+  };
 }
 
 export interface GeneratedExercise {
@@ -85,7 +79,7 @@ function main(): number {
     }
     return 0;
   } catch (e) {
-    console.error(e instanceof NotebookError ? e.message : e instanceof Error ? e.stack : String(e));
+    console.error(e instanceof NotebookError || e instanceof UsageError ? e.message : e instanceof Error ? e.stack : String(e));
     return 1;
   }
 }

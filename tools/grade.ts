@@ -19,6 +19,7 @@ import { Assignment, parseAssignment } from "./homework/assignment";
 import { GRADER_VERSION, GradeContext, HandinResult, assignmentSha, feedbackMarkdown, gradeHandin } from "./homework/grader";
 import { NotebookError, sha256, writeAtomic } from "./homework/notebook";
 import { RunLimits, SandboxMode, detectSandbox, killAllRunners } from "./homework/sandbox";
+import { parseCli, numberOption, UsageError } from "./cli";
 
 export interface GradeOptions {
   assignment: string;
@@ -32,52 +33,44 @@ export interface GradeOptions {
   quiet: boolean;
 }
 
-class UsageError extends Error {}
 
 const USAGE =
   "usage: npm run grade -- <assignment> <folder of hand-ins> [--jobs N] [--force] [--out DIR] [--cell-timeout S] " +
   "[--timeout S] [--memory MB] [--output-limit MB] [--sandbox bwrap|auto|none] [--solutions DIR]";
 
 export function parseArgs(argv: string[]): GradeOptions {
-  const positional: string[] = [];
-  const opts: Omit<GradeOptions, "assignment" | "handins"> = {
-    jobs: 1,
-    force: false,
-    sandbox: "bwrap",
-    solutionsDir: path.join(ROOT, "solutions"),
-    limits: { cellTimeout: 60, wallLimit: 300, memoryMb: 2048, outputBytes: 20e6, tmpMb: 256 },
-    quiet: false,
+  const { values: v, positionals } = parseCli(argv, {
+    jobs: { type: "string", short: "j" },
+    force: { type: "boolean" },
+    quiet: { type: "boolean" },
+    out: { type: "string" },
+    solutions: { type: "string" },
+    "cell-timeout": { type: "string" },
+    timeout: { type: "string" },
+    memory: { type: "string" },
+    "output-limit": { type: "string" },
+    sandbox: { type: "string" },
+  }, USAGE, true);
+  if (positionals.length !== 2) throw new UsageError(USAGE);
+  const sandbox = v.sandbox ?? "bwrap";
+  if (sandbox !== "bwrap" && sandbox !== "auto" && sandbox !== "none") throw new UsageError(`--sandbox must be bwrap, auto or none, not "${sandbox}"`);
+  return {
+    assignment: positionals[0],
+    handins: path.resolve(positionals[1]),
+    out: v.out ? path.resolve(v.out) : undefined,
+    jobs: Math.floor(numberOption("jobs", v.jobs, 1, 1)),
+    force: v.force ?? false,
+    quiet: v.quiet ?? false,
+    sandbox,
+    solutionsDir: v.solutions ? path.resolve(v.solutions) : path.join(ROOT, "solutions"),
+    limits: {
+      cellTimeout: numberOption("cell-timeout", v["cell-timeout"], 60, 1),
+      wallLimit: numberOption("timeout", v.timeout, 300, 1),
+      memoryMb: Math.floor(numberOption("memory", v.memory, 2048, 128)),
+      outputBytes: numberOption("output-limit", v["output-limit"], 20, 0.01) * 1e6,
+      tmpMb: 256,
+    },
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    const num = (min: number) => {
-      const v = Number(value());
-      if (!Number.isFinite(v) || v < min) throw new UsageError(`${a} needs a number ≥ ${min}`);
-      return v;
-    };
-    if (a === "--jobs" || a === "-j") opts.jobs = Math.floor(num(1));
-    else if (a === "--force") opts.force = true;
-    else if (a === "--quiet") opts.quiet = true;
-    else if (a === "--out") opts.out = path.resolve(value());
-    else if (a === "--solutions") opts.solutionsDir = path.resolve(value());
-    else if (a === "--cell-timeout") opts.limits.cellTimeout = num(1);
-    else if (a === "--timeout") opts.limits.wallLimit = num(1);
-    else if (a === "--memory") opts.limits.memoryMb = Math.floor(num(128));
-    else if (a === "--output-limit") opts.limits.outputBytes = num(0.01) * 1e6;
-    else if (a === "--sandbox") {
-      const v = value();
-      if (v !== "bwrap" && v !== "auto" && v !== "none") throw new UsageError(`--sandbox must be bwrap, auto or none, not "${v}"`);
-      opts.sandbox = v;
-    } else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}\n${USAGE}`);
-    else positional.push(a);
-  }
-  if (positional.length !== 2) throw new UsageError(USAGE);
-  return { ...opts, assignment: positional[0], handins: path.resolve(positional[1]) };
 }
 
 /** solutions/<name>.ipynb for "hw01", "hw01-activaciones" or a path. */

@@ -5,6 +5,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { UsageError } from "./cli";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const DEBIAN_PACKAGES = ["jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "jupyter-client"];
@@ -58,12 +59,12 @@ export function ensureJupyter(log: (s: string) => void = console.log): JupyterEn
   return { python, env, kernelName: kernel.kernelName };
 }
 
-/** Runs a tool's main, printing a SetupError or any failure as one clear message (no stack for setup). */
+/** Runs a tool's main, printing a set-up or usage mistake as one clear message (a stack only for bugs). */
 export function runMain(main: () => Promise<number>): void {
   main().then(
     (code) => process.exit(code),
     (e) => {
-      console.error(e instanceof SetupError ? e.message : e instanceof Error ? e.stack : String(e));
+      console.error(e instanceof SetupError || e instanceof UsageError ? e.message : e instanceof Error ? e.stack : String(e));
       process.exit(1);
     },
   );

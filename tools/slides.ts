@@ -14,6 +14,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { ensureJupyter, runMain, ROOT, JupyterEnv } from "./jupyter-env";
 import { readNotebook, deckInfo, cellSource } from "./notebook-info";
+import { parseCli, listOption, pickedByOnly } from "./cli";
 
 export const BUILD_DIR = path.join(ROOT, "build");
 export const EXERCISES_DIR = path.join(ROOT, "exercises");
@@ -194,19 +195,9 @@ export interface SlidesOptions {
 }
 
 export function parseArgs(argv: string[]): SlidesOptions {
-  const opts: SlidesOptions = { only: [], buildDir: BUILD_DIR };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--only") opts.only.push(...value().split(",").filter(Boolean));
-    else if (a === "--build") opts.buildDir = path.resolve(value());
-    else throw new Error(`unknown option ${a}; use --only NN[,NN], --build DIR`);
-  }
-  return opts;
+  const { values: v } = parseCli(argv, { only: { type: "string", multiple: true }, build: { type: "string" } },
+    "usage: npm run slides -- [--only NN[,NN]] [--build DIR]");
+  return { only: listOption(v.only), buildDir: v.build ? path.resolve(v.build) : BUILD_DIR };
 }
 
 async function main(): Promise<number> {
@@ -225,7 +216,7 @@ function exportBuild(opts: SlidesOptions): number {
   if (all.length === 0) {
     throw new Error(`no executed notebooks in ${path.relative(process.cwd(), executedDir) || executedDir}; run \`npm run course\` first (it executes the notebooks and exports them)`);
   }
-  const picked = opts.only.length === 0 ? all : all.filter((f) => opts.only.some((o) => f.startsWith(o) || f.includes(o)));
+  const picked = all.filter((f) => pickedByOnly(f, opts.only));
   if (picked.length === 0) throw new Error(`--only ${opts.only.join(",")} matches no executed notebook; there are: ${all.join(", ")}`);
   const t0 = Date.now();
   const results = exportCourse(ensureJupyter(), picked.map((f) => path.join(executedDir, f)), opts.buildDir);

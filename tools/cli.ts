@@ -1,0 +1,37 @@
+/**
+ * Command-line parsing shared by the course tools: Node's own `util.parseArgs` in strict mode, with
+ * errors that name the bad option and show the tool's usage line.
+ */
+import { parseArgs } from "util";
+
+/** A mistake in the command line; tools print its message without a stack trace. */
+export class UsageError extends Error {}
+
+type OptionSpec = { type: "string" | "boolean"; short?: string; multiple?: boolean };
+
+/** Parses argv against `options`; unknown options, missing values or stray arguments are UsageErrors. */
+export function parseCli<O extends Record<string, OptionSpec>>(argv: string[], options: O, usage: string, positionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split("\n")[0]}\n${usage}`);
+  }
+}
+
+/** A numeric option value: a finite number ≥ min, or a UsageError naming the option. */
+export function numberOption(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min) throw new UsageError(`--${name} needs a number ≥ ${min}, got "${raw}"`);
+  return v;
+}
+
+/** The values of a repeatable, comma-separated option such as `--only 01,03 --only 05`. */
+export function listOption(raw: string[] | undefined): string[] {
+  return (raw ?? []).flatMap((v) => v.split(",")).filter(Boolean);
+}
+
+/** Whether a lecture file name is picked by `--only` (by number prefix or name fragment; none picks all). */
+export function pickedByOnly(name: string, only: string[]): boolean {
+  return only.length === 0 || only.some((o) => name.startsWith(o) || name.includes(o));
+}
