@@ -4,7 +4,8 @@
  * For every workload (tools/bench/workloads.ts) × implementation × backend it starts one child process
  * (tools/bench/child.ts: its own peak RSS), trains warm-up epochs and then measured ones, and reports the
  * median ms/epoch, the ratio to PyTorch CPU (tools/bench/torch_mlp.py, the same network, data and batch,
- * run before and after the workload's tfjs runs in the same invocation) and the peak RSS.
+ * run before and after the workload's tfjs runs in the same invocation; the faster one is the anchor),
+ * the CPU time per epoch (all threads) and the peak RSS.
  * A markdown table goes to stdout; the JSON to bench/results/.
  *
  *   npm run bench                       full run (a few minutes on 2 cores)
@@ -142,7 +143,7 @@ function plan(o: Options): Omit<RunConfig, "workload">[] {
   add("scalar", "js", "stock", o.smoke ? 64 : 640, o.smoke ? 1 : 2);
   for (const b of o.backends) {
     if (b === "wasm") {
-      for (const impl of ["matrix", "autodiff", "layers-fit"] as const) add(impl, "wasm", "stock", full);
+      for (const impl of ["matrix", "autodiff", "autodiff-plain", "layers-fit"] as const) add(impl, "wasm", "stock", full);
       for (const impl of ["matrix", "matrix-lean", "autodiff", "autodiff-plain", "layers-fit"] as const) add(impl, "wasm", "fast", full);
       add("matrix-dp", "wasm", "fast", full, o.epochs, { workers: 2 });
       add("autodiff-dp", "wasm", "fast", full, o.epochs, { workers: 2 });
@@ -217,7 +218,7 @@ const IMPL_TEXT: Record<Row["impl"], string> = {
   matrix: "matrix, hand-written backward",
   "matrix-lean": "matrix, no unused ∂q/∂X (proposed)",
   autodiff: "autodiff (tf.variableGrads)",
-  "autodiff-plain": "autodiff, plain matMul (proposed)",
+  "autodiff-plain": "autodiff, plain tf.matMul + tf.add",
   "layers-fit": "tf.layers fit",
   "matrix-dp": "matrix, data-parallel ×2",
   "autodiff-dp": "autodiff, data-parallel ×2",
@@ -294,13 +295,16 @@ async function main(): Promise<void> {
       console.error(`  ${w} ${cfg.impl} ${cfg.backend}/${cfg.kernels}: ${"error" in r ? r.error : `${fmtMs(r.medianMs)} ms/epoch`}  (load ${loadAverage()})`);
       measured.push(row);
     }
-    torch(); // ... and after them: the anchor is the mean of both medians
+    torch(); // ... and after them: the anchor is the faster of the two medians
+    // (PyTorch's two threads work in lockstep, so another process on the 2 cores can slow it several
+    // times over; the faster run is the fair anchor, and it makes every ratio an upper bound.)
     let anchor: number | undefined;
     if (torchRuns.length > 0) {
-      anchor = torchRuns.reduce((s, r) => s + r.medianMs, 0) / torchRuns.length;
+      const best = torchRuns.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
+      anchor = best.medianMs;
       rows.push({
         workload: w, impl: "pytorch", backend: "torch CPU", kernels: "—", engine: torchRuns[0].engine, n: torchN, epochs: torchRuns[0].msPerEpoch.length,
-        medianMs: anchor, cpuMs: torchRuns.reduce((s, r) => s + r.cpuMs, 0) / torchRuns.length, msPerEpoch: torchRuns.flatMap((r) => r.msPerEpoch), peakRssMb: Math.max(...torchRuns.map((r) => r.peakRssMb)),
+        medianMs: anchor, cpuMs: best.cpuMs, msPerEpoch: torchRuns.flatMap((r) => r.msPerEpoch), peakRssMb: Math.max(...torchRuns.map((r) => r.peakRssMb)),
         lastLoss: torchRuns[torchRuns.length - 1].lastLoss, ratioToPytorch: 1,
         note: `runs before/after: ${torchRuns.map((r) => fmtMs(r.medianMs)).join(" / ")}`,
       });
