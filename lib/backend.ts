@@ -7,6 +7,7 @@
  * `BACKPROP_BACKEND=tensorflow|wasm|cpu` forces one.
  */
 import * as tf from "@tensorflow/tfjs";
+import { installFastWasmKernels } from "./tf/fast-grads";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -100,6 +101,8 @@ export async function initBackend(): Promise<BackendReport> {
   if (want("wasm")) {
     const why = await tryWasm();
     if (why === undefined) {
+      // tfjs's gradients use matMul with transpose flags, ~10× slower on wasm: route them to fast kernels.
+      installFastWasmKernels();
       return finish("wasm", "wasm (SIMD, 1 thread)");
     }
     skip("wasm", why);

@@ -15,3 +15,4 @@ export * from "./train/index";
 export * from "./data/index";
 export * from "./diagnostics/index";
 export * from "./plot/index";
+export * from "./parallel/index";

@@ -2,3 +2,4 @@
 export { dense } from "./dense";
 export { AutodiffMlp } from "./mlp-autodiff";
 export { LayersMlp, buildSequential } from "./mlp-layers";
+export { installFastWasmKernels, uninstallFastWasmKernels, fastWasmKernelsInstalled } from "./fast-grads";

@@ -1,6 +1,9 @@
 /**
  * The MLP with TensorFlow.js automatic differentiation: only the forward pass is written (tfjs ops and the
  * tensor activations of lib/scratch), and tf.variableGrads derives every gradient.
+ *
+ * Plain tf.matMul: on wasm, initBackend installs kernels that make its transposed gradients fast (see
+ * ./fast-grads); ./dense shows the other way, a tf.customGrad op with hand-placed transposes.
  */
 import * as tf from "@tensorflow/tfjs";
 import { activations } from "../scratch/activations";
@@ -8,7 +11,6 @@ import { losses } from "../scratch/losses";
 import { layerActivation } from "../scratch/init";
 import { TensorMlp } from "../scratch/mlp-matrix";
 import { checkBatch } from "../train/model";
-import { dense } from "./dense";
 
 export class AutodiffMlp extends TensorMlp {
   /** Outputs s^L for a batch: S^l = g(S^{l-1} W^l + b^l). */
@@ -17,7 +19,7 @@ export class AutodiffMlp extends TensorMlp {
     return tf.tidy(() =>
       this.vars.reduce((s, v, k) => {
         const act = activations[layerActivation(this.spec, k + 1)];
-        const phi = dense(s, v.W as tf.Tensor2D, v.b as tf.Tensor1D);
+        const phi = tf.add(tf.matMul(s, v.W), v.b) as tf.Tensor2D;
         return (act.kind === "elementwise" ? act.tensor(phi, v.alpha ?? this.spec.alpha) : act.tensor(phi, this.spec.pieces)) as tf.Tensor2D;
       }, x),
     );
