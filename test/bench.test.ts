@@ -57,9 +57,10 @@ test("bench: a smoke run writes the JSON and the markdown table; LeNet-5 is skip
 
 test("bench: unknown options and names are errors that list the valid ones", () => {
   for (const [args, msg] of [
-    [["--fast"], /unknown option --fast/],
+    [["--fast"], /Unknown option '--fast'[\s\S]*usage: npm run bench/],
     [["--workloads", "cnn"], /--workloads: unknown cnn; valid: mlp, deep, lenet5/],
-    [["--epochs", "0"], /--epochs must be an integer ≥ 1/],
+    [["--epochs", "0"], /--epochs needs a number ≥ 1, got "0"/],
+    [["--epochs", "1.5"], /--epochs must be an integer/],
   ] as const) {
     const r = spawnSync(process.execPath, ["--import", "tsx", "tools/bench.ts", ...args], { cwd: ROOT, encoding: "utf8" });
     assert.equal(r.status, 2);

@@ -20,8 +20,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData } from "./bench/workloads";
-import type { ImplName, RunConfig, RunResult } from "./bench/child";
+import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, IMPL_NAMES, ImplName } from "./bench/workloads";
+import type { RunConfig, RunResult } from "./bench/child";
+import { parseCli, numberOption, UsageError } from "./cli";
 import { BackendName } from "../lib/backend";
 
 const ROOT = path.join(__dirname, "..");
@@ -73,48 +74,43 @@ interface Row {
   note?: string;
 }
 
+const USAGE =
+  "usage: npm run bench -- [--smoke] [--no-torch] [--no-install] [--workloads a,b] [--backends a,b] [--impls a,b] " +
+  "[--epochs N] [--warmup N] [--out FILE] [--markdown FILE]";
+
+/** A comma-separated list option whose items must be among `valid`. */
+function listOf<T extends string>(name: string, raw: string | undefined, valid: readonly T[]): T[] | undefined {
+  if (raw === undefined) return undefined;
+  const items = raw.split(",").map((x) => x.trim()) as T[];
+  const bad = items.filter((x) => !valid.includes(x));
+  if (bad.length) throw new UsageError(`--${name}: unknown ${bad.join(", ")}; valid: ${valid.join(", ")}`);
+  return items;
+}
+
 function parseArgs(argv: string[]): Options {
-  const smoke = argv.includes("--smoke");
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    if (i < 0) return undefined;
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
-    return v;
-  };
-  const list = <T extends string>(flag: string, valid: readonly T[]): T[] | undefined => {
-    const v = value(flag);
-    if (v === undefined) return undefined;
-    const items = v.split(",").map((s) => s.trim()) as T[];
-    const bad = items.filter((s) => !valid.includes(s));
-    if (bad.length) throw new Error(`${flag}: unknown ${bad.join(", ")}; valid: ${valid.join(", ")}`);
-    return items;
-  };
-  const known = ["--smoke", "--no-torch", "--no-install", "--workloads", "--backends", "--impls", "--epochs", "--warmup", "--out", "--markdown"];
-  argv.forEach((a, i) => {
-    if (a.startsWith("--") && !known.includes(a)) throw new Error(`unknown option ${a}; options: ${known.join(" ")}`);
-    if (!a.startsWith("--") && !(i > 0 && known.includes(argv[i - 1]) && !["--smoke", "--no-torch", "--no-install"].includes(argv[i - 1]))) {
-      throw new Error(`unexpected argument "${a}"`);
-    }
-  });
-  const int = (flag: string, dflt: number, min: number) => {
-    const v = value(flag);
-    const n = v === undefined ? dflt : Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer ≥ ${min}, got ${v}`);
+  const { values: v } = parseCli(argv, {
+    smoke: { type: "boolean" }, "no-torch": { type: "boolean" }, "no-install": { type: "boolean" },
+    workloads: { type: "string" }, backends: { type: "string" }, impls: { type: "string" },
+    epochs: { type: "string" }, warmup: { type: "string" }, out: { type: "string" }, markdown: { type: "string" },
+  }, USAGE);
+  const smoke = v.smoke ?? false;
+  const int = (name: "epochs" | "warmup", dflt: number, min: number) => {
+    const n = numberOption(name, v[name], dflt, min);
+    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got ${v[name]}`);
     return n;
   };
   const stamp = new Date().toISOString().replace(/[:]/g, "-").replace(/\..*/, "");
   return {
     smoke,
-    workloads: list("--workloads", WORKLOAD_NAMES) ?? (smoke ? ["mlp"] : [...WORKLOAD_NAMES]),
-    backends: list<BackendName>("--backends", ["wasm", "cpu", "tensorflow"]) ?? (smoke ? ["wasm"] : ["tensorflow", "wasm", "cpu"]),
-    impls: list<ImplName>("--impls", ["scalar", "matrix", "matrix-lean", "autodiff", "autodiff-plain", "layers-fit", "matrix-dp", "autodiff-dp"]),
-    epochs: int("--epochs", smoke ? 1 : 5, 1),
-    warmup: int("--warmup", 1, 0),
-    torch: !argv.includes("--no-torch"),
-    install: !argv.includes("--no-install") && !smoke,
-    out: value("--out") ?? path.join(ROOT, "bench", "results", smoke ? "smoke.tmp" : `bench-${stamp}.json`),
-    markdown: value("--markdown"),
+    workloads: listOf("workloads", v.workloads, WORKLOAD_NAMES) ?? (smoke ? ["mlp"] : [...WORKLOAD_NAMES]),
+    backends: listOf<BackendName>("backends", v.backends, ["wasm", "cpu", "tensorflow"]) ?? (smoke ? ["wasm"] : ["tensorflow", "wasm", "cpu"]),
+    impls: listOf("impls", v.impls, IMPL_NAMES),
+    epochs: int("epochs", smoke ? 1 : 5, 1),
+    warmup: int("warmup", 1, 0),
+    torch: !v["no-torch"],
+    install: !v["no-install"] && !smoke,
+    out: v.out ?? path.join(ROOT, "bench", "results", smoke ? "smoke.tmp" : `bench-${stamp}.json`),
+    markdown: v.markdown,
   };
 }
 
@@ -143,8 +139,9 @@ function plan(o: Options): Omit<RunConfig, "workload">[] {
   add("scalar", "js", "stock", o.smoke ? 64 : 640, o.smoke ? 1 : 2);
   for (const b of o.backends) {
     if (b === "wasm") {
-      for (const impl of ["matrix", "autodiff", "autodiff-plain", "layers-fit"] as const) add(impl, "wasm", "stock", full);
-      for (const impl of ["matrix", "matrix-lean", "autodiff", "autodiff-plain", "layers-fit"] as const) add(impl, "wasm", "fast", full);
+      for (const kernels of ["stock", "fast"] as const) {
+        for (const impl of ["matrix", "autodiff", "layers-fit"] as const) add(impl, "wasm", kernels, full);
+      }
       add("matrix-dp", "wasm", "fast", full, o.epochs, { workers: 2 });
       add("autodiff-dp", "wasm", "fast", full, o.epochs, { workers: 2 });
     } else if (b === "cpu") {
@@ -216,9 +213,7 @@ const IMPL_TEXT: Record<Row["impl"], string> = {
   pytorch: "PyTorch (anchor)",
   scalar: "scalar (per unit, float64)",
   matrix: "matrix, hand-written backward",
-  "matrix-lean": "matrix, no unused ∂q/∂X (proposed)",
   autodiff: "autodiff (tf.variableGrads)",
-  "autodiff-plain": "autodiff, plain tf.matMul + tf.add",
   "layers-fit": "tf.layers fit",
   "matrix-dp": "matrix, data-parallel ×2",
   "autodiff-dp": "autodiff, data-parallel ×2",

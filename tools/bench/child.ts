@@ -5,9 +5,7 @@
  * Implementations:
  *   scalar        lib/scratch/mlp-scalar.ts, the lecture's unit-by-unit BackProp in float64 (plain JS)
  *   matrix        lib/scratch/mlp-matrix.ts, tfjs ops + hand-written backward
- *   matrix-lean   the same, without the first layer's unused ∂q/∂X (a proposed patch, see lean.ts)
  *   autodiff      lib/tf/mlp-autodiff.ts, tf.variableGrads
- *   autodiff-plain  autodiff with plain tf.matMul + tf.add instead of lib/tf/dense.ts (proposed, lean.ts)
  *   layers-fit    lib/tf/mlp-layers.ts's Sequential model, compile + fit (Keras style)
  *   matrix-dp, autodiff-dp   lib/parallel: data-parallel over `workers` worker threads
  * All of them train with SGD(ρ) on mini-batches in the same seeded order (fit shuffles on its own).
@@ -22,13 +20,11 @@ import { LayersMlp } from "../../lib/tf/mlp-layers";
 import { Sgd } from "../../lib/train/optimizer";
 import { Model } from "../../lib/train/model";
 import { Rng } from "../../lib/random";
-import { installFastWasmKernels } from "../../lib/tf/fast-grads";
+import { fastWasmKernelsInstalled, uninstallFastWasmKernels } from "../../lib/tf/fast-grads";
 import { DataParallelTrainer, WorkerTime } from "../../lib/parallel/data-parallel";
-import { WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, epochOrder, batches, dataTensors } from "./workloads";
-import { LeanMatrixMlp, PlainAutodiffMlp } from "./lean";
+import { ImplName, WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, epochOrder, batches, dataTensors } from "./workloads";
 
-export type ImplName = "scalar" | "matrix" | "matrix-lean" | "autodiff" | "autodiff-plain" | "layers-fit" | "matrix-dp" | "autodiff-dp";
-export const IMPL_NAMES: readonly ImplName[] = ["scalar", "matrix", "matrix-lean", "autodiff", "autodiff-plain", "layers-fit", "matrix-dp", "autodiff-dp"];
+export type { ImplName } from "./workloads";
 
 export interface RunConfig {
   workload: WorkloadName;
@@ -104,10 +100,11 @@ async function run(cfg: RunConfig): Promise<RunResult> {
     process.env.BACKPROP_BACKEND = cfg.backend;
     const report = await initBackend();
     engine = report.engine;
+    // initBackend installs the fast wasm kernels; "stock" measures tfjs as shipped, for comparison.
     if (cfg.kernels === "fast") {
-      if (!installFastWasmKernels()) throw new Error("fast kernels asked for, but the wasm backend is not loaded");
+      if (!fastWasmKernelsInstalled()) throw new Error("fast kernels asked for, but the wasm backend is not loaded");
       engine += " + fast-grads kernels";
-    }
+    } else uninstallFastWasmKernels();
   }
   const weights = initMlp(spec, { rng: new Rng(BENCH_SEED) });
   const data = benchData(cfg.n);
@@ -180,7 +177,7 @@ async function run(cfg: RunConfig): Promise<RunResult> {
     tf.dispose([t.x, t.t]);
     m.dispose();
   } else {
-    const Kind = { matrix: MatrixMlp, "matrix-lean": LeanMatrixMlp, autodiff: AutodiffMlp, "autodiff-plain": PlainAutodiffMlp }[cfg.impl];
+    const Kind = { matrix: MatrixMlp, autodiff: AutodiffMlp }[cfg.impl];
     const m = new Kind(spec, weights);
     const opt = new Sgd(LEARNING_RATE);
     const t = dataTensors(data);

@@ -71,3 +71,7 @@ export function batches(order: number[], size = BATCH_SIZE): number[][] {
 export function dataTensors(d: { x: Float32Array; t: Float32Array; n: number }): { x: tf.Tensor2D; t: tf.Tensor2D } {
   return { x: tf.tensor2d(d.x, [d.n, d.x.length / d.n]), t: tf.tensor2d(d.t, [d.n, d.t.length / d.n]) };
 }
+
+/** The implementations the benchmark times (see child.ts for what each one runs). */
+export type ImplName = "scalar" | "matrix" | "autodiff" | "layers-fit" | "matrix-dp" | "autodiff-dp";
+export const IMPL_NAMES: readonly ImplName[] = ["scalar", "matrix", "autodiff", "layers-fit", "matrix-dp", "autodiff-dp"];
