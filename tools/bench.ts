@@ -44,14 +44,8 @@ interface Options {
   markdown?: string;
 }
 
-interface TorchResult {
-  engine: string;
-  msPerEpoch: number[];
-  medianMs: number;
-  cpuMs: number;
-  peakRssMb: number;
-  lastLoss: number;
-}
+/** What tools/bench/torch_mlp.py reports: the same measurements as a tfjs run. */
+type TorchResult = Pick<RunResult, "engine" | "msPerEpoch" | "medianMs" | "cpuMs" | "peakRssMb" | "lastLoss">;
 
 /** One row of the report: a measured run, or one that failed / was skipped (with the reason). */
 interface Row {
