@@ -14,7 +14,7 @@ import {
 import { probe, LayerProbe } from "../lib/diagnostics/probe";
 import { layerStats, describeLayers } from "../lib/diagnostics/layer-stats";
 import { Recorder } from "../lib/diagnostics/recorder";
-import { standardUniform, initWith, deepSpec } from "../lib/diagnostics/experiments";
+import { deepSpec } from "../lib/diagnostics/experiments";
 import { layerBands, layerLines, layerProfile } from "../lib/plot/layers";
 import { MlpSpec, initMlp, initializers, InitName } from "../lib/scratch/init";
 import { MatrixMlp } from "../lib/scratch/mlp-matrix";
@@ -262,15 +262,8 @@ test("Glorot normal N(0, 1/fan_avg), He and LeCun normal vs tfjs's truncated nor
   }
 });
 
-test("Glorot & Bengio's standard init U[−1/√n, 1/√n] and initWith", () => {
-  const w = standardUniform(400, 50, new Rng(1)).flat();
-  assert.ok(Math.max(...w.map(Math.abs)) <= 1 / 20);
-  near(variance(w), 1 / (3 * 400), 0.03 / (3 * 400), "variance 1/(3n)");
+test("deepSpec: depth hidden layers of width units, softmax + cross-entropy; depth must be positive", () => {
   const spec = deepSpec({ inputs: 6, depth: 3, width: 5, hidden: "prelu" });
-  const ws = initWith(spec, "standardUniform", new Rng(2));
-  assert.equal(ws.length, 4);
-  assert.deepEqual(ws[0].alpha, [0.25, 0.25, 0.25, 0.25, 0.25]);
-  assert.ok(ws[1].W.flat().every((v) => Math.abs(v) <= 1 / Math.sqrt(5)));
-  assert.deepEqual(initWith(spec, "heNormal", new Rng(3)), initMlp(spec, { init: "heNormal", rng: new Rng(3) }));
+  assert.deepEqual(spec, { sizes: [6, 5, 5, 5, 10], hidden: "prelu", output: "softmax", loss: "crossEntropy" });
   assert.throws(() => deepSpec({ inputs: 6, depth: 0, width: 5, hidden: "relu" }), /depth/);
 });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../lib/random";
-import { initializers, INIT_NAMES, glorotUniform, initMlp, checkWeights, cloneWeights, fullSpec, MlpSpec } from "../lib/scratch/init";
+import { initializers, INIT_NAMES, glorotUniform, standardUniform, initMlp, checkWeights, cloneWeights, fullSpec, MlpSpec, Initializer } from "../lib/scratch/init";
 
 const stats = (m: number[][]) => {
   const v = m.flat();
@@ -12,7 +12,7 @@ const stats = (m: number[][]) => {
 test("every initializer has the variance of its formula (fan_in 200, fan_out 300: 60 000 draws)", () => {
   const fanIn = 200, fanOut = 300, avg = (fanIn + fanOut) / 2;
   const want: Record<string, number> = {
-    standardNormal: 1, glorotNormal: 1 / avg, glorotUniform: 1 / avg, heNormal: 2 / fanIn, heUniform: 2 / fanIn,
+    standardNormal: 1, standardUniform: 1 / (3 * fanIn), glorotNormal: 1 / avg, glorotUniform: 1 / avg, heNormal: 2 / fanIn, heUniform: 2 / fanIn,
     lecunNormal: 1 / fanIn, lecunUniform: 1 / fanIn,
   };
   assert.deepEqual([...INIT_NAMES].sort(), Object.keys(want).sort());
@@ -45,6 +45,31 @@ test("initMlp: shapes per layer (maxout has k columns per unit, PReLU gets α), 
   assert.equal(p[1].alpha, undefined);
   assert.deepEqual(initMlp(spec, { rng: new Rng(5) }), initMlp(spec, { rng: new Rng(5) }));
   assert.throws(() => initMlp(spec, { init: "zeros" as never }), /Unknown initializer "zeros"/);
+});
+
+test("Glorot & Bengio's standard init U[−1/√n, 1/√n], by name or as a function, in initMlp", () => {
+  const w = standardUniform(400, 50, new Rng(1)).flat();
+  const s = stats([w]);
+  assert.ok(Math.max(...w.map(Math.abs)) <= 1 / 20, "stays in ±1/√fan_in");
+  assert.ok(Math.abs(s.variance / (1 / (3 * 400)) - 1) <= 0.03, `variance 1/(3n): ${s.variance}`);
+  assert.ok(Math.abs(s.mean) < 0.02 * Math.sqrt(1 / (3 * 400)) * 3, `mean ${s.mean}`);
+  assert.equal(initializers.standardUniform, standardUniform);
+  // By name: shapes, zero biases and PReLU α as for every initializer; W from U[±1/√fan_in] of each layer.
+  const spec: MlpSpec = { sizes: [6, 5, 5, 5, 10], hidden: "prelu", output: "softmax", loss: "crossEntropy" };
+  const ws = initMlp(spec, { init: "standardUniform", rng: new Rng(2) });
+  assert.equal(ws.length, 4);
+  assert.deepEqual(ws[0].alpha, [0.25, 0.25, 0.25, 0.25, 0.25]);
+  assert.ok(ws[0].W.flat().every((v) => Math.abs(v) <= 1 / Math.sqrt(6)));
+  assert.ok(ws[1].W.flat().every((v) => Math.abs(v) <= 1 / Math.sqrt(5)));
+  assert.ok(ws.every((l) => l.b.every((v) => v === 0)));
+  // As a function: the same draws as the name; any Initializer works, e.g. a scaled one.
+  assert.deepEqual(initMlp(spec, { init: standardUniform, rng: new Rng(2) }), ws);
+  assert.deepEqual(initMlp(spec, { init: initializers.heNormal, rng: new Rng(3) }), initMlp(spec, { init: "heNormal", rng: new Rng(3) }));
+  const half: Initializer = (fanIn, fanOut, r) => glorotUniform(fanIn, fanOut, r).map((row) => row.map((v) => v / 2));
+  const big = initMlp({ sizes: [200, 300] }, { init: half, rng: new Rng(4) });
+  const h = stats(big[0].W);
+  assert.ok(Math.abs(h.variance / (1 / 4 / 250) - 1) < 0.03, `a custom initializer: variance ${h.variance}, want ${1 / 4 / 250}`);
+  assert.deepEqual(big[0].b, new Array<number>(300).fill(0));
 });
 
 test("specs get defaults; weights are checked against them; clones are deep", () => {

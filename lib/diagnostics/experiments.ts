@@ -4,10 +4,10 @@
  * (optionally recording per-layer statistics) and reports its test error. Sized to run in seconds.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng, rng as sharedRng } from "../random";
+import { Rng } from "../random";
 import { loadMnist, LabeledSet, MNIST_SIDE } from "../data/mnist";
 import { ActivationName } from "../scratch/activations";
-import { Initializer, InitName, initMlp, MlpSpec, MlpWeights, fullSpec, layerCount, layerActivation, layerWidth } from "../scratch/init";
+import { InitChoice, initMlp, MlpSpec, fullSpec, layerCount, layerActivation } from "../scratch/init";
 import { MatrixMlp } from "../scratch/mlp-matrix";
 import { Sgd } from "../train/optimizer";
 import { train, accuracy, History, TrainOptions } from "../train/train";
@@ -74,30 +74,6 @@ export function headOf(d: XT, n: number): XT {
   return { x: tf.slice(d.x, [0, 0], [k, -1]), t: tf.slice(d.t, [0, 0], [k, -1]) };
 }
 
-/**
- * Glorot & Bengio's "standard" initialization U[−1/√n, +1/√n] with n = fan_in (variance 1/(3 fan_in)),
- * the common heuristic before 2010 against which they measured their normalized one.
- */
-export function standardUniform(fanIn: number, fanOut: number, rng: Rng = sharedRng()): number[][] {
-  for (const [name, v] of [["fanIn", fanIn], ["fanOut", fanOut]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`standardUniform: ${name} must be a positive integer, got ${v}`);
-  }
-  const limit = 1 / Math.sqrt(fanIn);
-  return Array.from({ length: fanIn }, () => Array.from({ length: fanOut }, () => rng.uniform(-limit, limit)));
-}
-
-/** An initializer by name (the library's, plus "standardUniform") or as a function. */
-export type InitChoice = InitName | "standardUniform" | Initializer;
-
-/** Weights for `spec` with any initializer: W from `init`, biases 0, PReLU α = spec.alpha. */
-export function initWith(spec: MlpSpec, init: InitChoice, rng: Rng): MlpWeights {
-  if (typeof init === "string" && init !== "standardUniform") return initMlp(spec, { init, rng });
-  const draw: Initializer = init === "standardUniform" ? standardUniform : init;
-  const base = initMlp(spec, { init: "glorotUniform", rng: new Rng(0) }); // shapes, biases and α only
-  const full = fullSpec(spec);
-  return base.map((layer, k) => ({ ...layer, W: draw(full.sizes[k], layerWidth(full, k + 1), rng) }));
-}
-
 /** A deep classifier: `depth` hidden layers of `width` units with activation `hidden`, softmax + cross-entropy. */
 export function deepSpec(opts: { inputs: number; depth: number; width: number; hidden: ActivationName; outputs?: number; alpha?: number; pieces?: number }): MlpSpec {
   if (!Number.isInteger(opts.depth) || opts.depth < 1) throw new Error(`deepSpec: depth must be a positive integer, got ${opts.depth}`);
@@ -156,7 +132,7 @@ export interface RunResult {
  */
 export function runExperiment(o: RunOptions): RunResult {
   const rng = new Rng(o.seed);
-  const model = new MatrixMlp(o.spec, initWith(o.spec, o.init, rng));
+  const model = new MatrixMlp(o.spec, initMlp(o.spec, { init: o.init, rng }));
   const recorder = o.record ? new Recorder(model, o.record.batch, o.record) : undefined;
   const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], ms: [], epochs: 0, bestEpoch: 0, stoppedEarly: false };
   let diverged = false;
@@ -205,7 +181,7 @@ export function describeSpec(spec: MlpSpec): string {
 
 /** Per-layer statistics of a fresh scratch MLP (weights from `init`, seeded) on a batch: no training. */
 export function statsAtInit(spec: MlpSpec, init: InitChoice, batch: XT, seed: number, opts: StatsOptions = {}): LayerStats[] {
-  const model = new MatrixMlp(spec, initWith(spec, init, new Rng(seed)));
+  const model = new MatrixMlp(spec, initMlp(spec, { init, rng: new Rng(seed) }));
   try {
     return layerStats(probe(model, batch.x, batch.t), opts);
   } finally {

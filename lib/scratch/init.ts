@@ -4,7 +4,7 @@
  *
  * Initializers return a fanIn × fanOut matrix (number[][], float64) drawn from a seeded `Rng`
  * (the module-wide `rng()` when none is given):
- *   standardNormal N(0, 1); glorotNormal N(0, 1/fan_avg); glorotUniform U(±√(3/fan_avg));
+ *   standardNormal N(0, 1); standardUniform U(±1/√fan_in); glorotNormal N(0, 1/fan_avg); glorotUniform U(±√(3/fan_avg));
  *   heNormal N(0, 2/fan_in); heUniform U(±√(6/fan_in)); lecunNormal N(0, 1/fan_in); lecunUniform U(±√(3/fan_in));
  * with fan_avg = (fan_in + fan_out)/2. (Keras and tfjs draw the "normal" ones from a truncated normal.)
  */
@@ -14,6 +14,7 @@ import { LossName, LOSS_NAMES } from "./losses";
 
 export type InitName =
   | "standardNormal"
+  | "standardUniform"
   | "glorotNormal"
   | "glorotUniform"
   | "heNormal"
@@ -36,6 +37,13 @@ const fanAvg = (fanIn: number, fanOut: number) => (fanIn + fanOut) / 2;
 /** N(0, 1): the naive initialization that saturates deep sigmoid nets (Glorot & Bengio 2010). */
 export function standardNormal(fanIn: number, fanOut: number, rng?: Rng): number[][] {
   return normal(1)(fanIn, fanOut, rng);
+}
+/**
+ * Glorot & Bengio's "standard" initialization U[−1/√n, +1/√n] with n = fan_in (variance 1/(3 fan_in)),
+ * the common heuristic before 2010 against which they measured their normalized one.
+ */
+export function standardUniform(fanIn: number, fanOut: number, rng?: Rng): number[][] {
+  return uniform(1 / Math.sqrt(fanIn))(fanIn, fanOut, rng);
 }
 /** Glorot (Xavier) normal: N(0, 1/fan_avg). */
 export function glorotNormal(fanIn: number, fanOut: number, rng?: Rng): number[][] {
@@ -64,9 +72,12 @@ export function lecunUniform(fanIn: number, fanOut: number, rng?: Rng): number[]
 
 /** Every initializer by name. */
 export const initializers: { readonly [K in InitName]: Initializer } = {
-  standardNormal, glorotNormal, glorotUniform, heNormal, heUniform, lecunNormal, lecunUniform,
+  standardNormal, standardUniform, glorotNormal, glorotUniform, heNormal, heUniform, lecunNormal, lecunUniform,
 };
 export const INIT_NAMES = Object.keys(initializers) as InitName[];
+
+/** An initializer by name (one of `INIT_NAMES`) or as a function, e.g. your own. */
+export type InitChoice = InitName | Initializer;
 
 // ---------------------------------------------------------------------------------------------------
 // The MLP every implementation shares
@@ -165,18 +176,20 @@ export function layerWidth(spec: FullMlpSpec, l: number): number {
 }
 
 /**
- * Random weights for `spec`: W from `init` (default glorotUniform, as Keras), biases 0, PReLU α = spec.alpha.
+ * Random weights for `spec`: W from `init` (a name or an `Initializer`; default glorotUniform, as Keras),
+ * biases 0, PReLU α = spec.alpha. The layers draw from the generator in order l = 1..L.
  * Pass an Rng for reproducible weights (default: the module-wide `rng()`).
  */
-export function initMlp(spec: MlpSpec, opts: { init?: InitName; rng?: Rng } = {}): MlpWeights {
+export function initMlp(spec: MlpSpec, opts: { init?: InitChoice; rng?: Rng } = {}): MlpWeights {
   const full = fullSpec(spec);
   const init = opts.init ?? "glorotUniform";
-  if (!(init in initializers)) throw new Error(`Unknown initializer "${init}". Valid names: ${INIT_NAMES.join(", ")}`);
+  if (typeof init !== "function" && !(init in initializers)) throw new Error(`Unknown initializer "${init}". Valid names: ${INIT_NAMES.join(", ")}`);
+  const draw: Initializer = typeof init === "function" ? init : initializers[init];
   const r = opts.rng ?? sharedRng();
   const weights: MlpWeights = [];
   for (let l = 1; l <= layerCount(full); l++) {
     const width = layerWidth(full, l);
-    const layer: LayerWeights = { W: initializers[init](full.sizes[l - 1], width, r), b: new Array<number>(width).fill(0) };
+    const layer: LayerWeights = { W: draw(full.sizes[l - 1], width, r), b: new Array<number>(width).fill(0) };
     if (layerActivation(full, l) === "prelu") layer.alpha = new Array<number>(full.sizes[l]).fill(full.alpha);
     weights.push(layer);
   }
