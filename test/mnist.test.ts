@@ -128,6 +128,52 @@ test("bad options give a clear error", () => {
   assert.throws(() => subset(loadMnist({ limit: 10 }).train, [99]), /out of range/);
 });
 
+test("pool averages each image over pool × pool blocks: same split, 14 × 14 with pool 2", async () => {
+  const full = loadMnist({ limit: 300, seed: 2 });
+  const d = loadMnist({ limit: 300, seed: 2, pool: 2 });
+  for (const k of ["train", "validation", "test"] as const) {
+    assert.equal(d[k].n, full[k].n);
+    assert.deepEqual(d[k].shape, [14, 14]);
+    assert.equal(d[k].features, 196);
+    assert.equal(d[k].x.length, d[k].n * 196);
+    assert.deepEqual(d[k].labels, full[k].labels);
+    assert.deepEqual(d[k].oneHot, full[k].oneHot);
+  }
+  // Pooled pixel (r, c) of image i is the mean of the 2 × 2 block at rows 2r, 2r+1 and columns 2c, 2c+1.
+  const { x } = full.train, px = d.train.x;
+  let worst = 0;
+  for (let i = 0; i < full.train.n; i++) {
+    for (let r = 0; r < 14; r++) {
+      for (let c = 0; c < 14; c++) {
+        const o = i * 784 + 2 * r * 28 + 2 * c;
+        const mean = (x[o] + x[o + 1] + x[o + 28] + x[o + 29]) / 4;
+        worst = Math.max(worst, Math.abs(px[i * 196 + r * 14 + c] - mean));
+      }
+    }
+  }
+  assert.ok(worst <= 1e-7, `pooled pixel vs mean of its block: off by ${worst}`);
+  // The same numbers as tf.avgPool over the 28 × 28 images.
+  const ref = tf.tidy(() => tf.avgPool(tf.tensor4d(full.train.x, [full.train.n, 28, 28, 1]), 2, 2, "valid").dataSync());
+  assert.ok(ref.every((v, k) => Math.abs(v - px[k]) <= 1e-7), "pooled pixels = tf.avgPool");
+  assert.match(d.source, /averaged over 2×2 blocks: 14×14/);
+  const q = loadMnist({ limit: 300, seed: 2, pool: 4 }).test;
+  assert.deepEqual([q.shape, q.features], [[7, 7], 49]);
+  const k = 5, block = [0, 1, 2, 3].flatMap((dr) => [0, 1, 2, 3].map((dc) => full.test.x[k * 784 + (4 + dr) * 28 + 8 + dc]));
+  assert.ok(Math.abs(q.x[k * 49 + 7 + 2] - block.reduce((a, b) => a + b, 0) / 16) <= 1e-7, "pool 4: mean of the 4 × 4 block");
+  // As tensors: [n, 196], or [n, 14, 14, 1] as images.
+  const t = await loadMnistTensors({ limit: 300, seed: 2, pool: 2, image: true });
+  assert.deepEqual(t.train.x.shape, [d.train.n, 14, 14, 1]);
+  tf.dispose(t);
+});
+
+test("a pool that does not divide 28 is an error that lists the ones that do", () => {
+  for (const pool of [3, 5, 0, -2, 1.5, 56]) {
+    assert.throws(() => loadMnist({ limit: 100, pool }), /pool must be a block size that divides 28 \(1, 2, 4, 7, 14, 28\), got/);
+  }
+  assert.deepEqual(loadMnist({ limit: 100, pool: 1 }).train.shape, [28, 28]);
+  assert.deepEqual(loadMnist({ limit: 100, pool: 28 }).train.shape, [1, 1]);
+});
+
 test("stratifiedSplit: exact sizes, class proportions, no index used twice", () => {
   const labels = Array.from({ length: 1000 }, (_, i) => (i < 700 ? 0 : i < 900 ? 1 : 2));
   const parts = stratifiedSplit(labels, 3, [100, 200, 650], new Rng(5));

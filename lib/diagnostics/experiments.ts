@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
-import { loadMnist, LabeledSet, MNIST_SIDE } from "../data/mnist";
+import { loadMnist, LabeledSet } from "../data/mnist";
 import { ActivationName } from "../scratch/activations";
 import { InitChoice, initMlp, MlpSpec, fullSpec, layerCount, layerActivation } from "../scratch/init";
 import { MatrixMlp } from "../scratch/mlp-matrix";
@@ -34,29 +34,23 @@ export interface SmallMnist {
   source: string;
 }
 
-function pooledTensors(set: LabeledSet, pool: number): XT {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(set.x, [set.n, MNIST_SIDE, MNIST_SIDE, 1]);
-    const pooled = pool === 1 ? x : tf.avgPool(x, pool, pool, "valid");
-    const side = MNIST_SIDE / pool;
-    return { x: tf.reshape(pooled, [set.n, side * side]) as tf.Tensor2D, t: tf.tensor2d(set.oneHot, [set.n, set.numClasses]) };
-  });
+function tensorsOf(set: LabeledSet): XT {
+  return { x: tf.tensor2d(set.x, [set.n, set.features]), t: tf.tensor2d(set.oneHot, [set.n, set.numClasses]) };
 }
 
 /**
- * `limit` digits of embedded MNIST (stratified; 70 % train, 10 % validation, 20 % test), each image
- * averaged over pool × pool blocks (pool 2: 14 × 14 = 196 inputs, a quarter of the work of 784).
+ * `limit` digits of embedded MNIST (stratified; 70 % train, 10 % validation, 20 % test) as tensors, each
+ * image averaged over pool × pool blocks by `loadMnist` (pool 2: 14 × 14 = 196 inputs, a quarter of the work of 784).
  */
-export function smallMnist(opts: { limit?: number; seed?: number; pool?: 1 | 2 | 4 } = {}): SmallMnist {
+export function smallMnist(opts: { limit?: number; seed?: number; pool?: number } = {}): SmallMnist {
   const pool = opts.pool ?? 2;
-  if (![1, 2, 4].includes(pool)) throw new Error(`smallMnist: pool must be 1, 2 or 4 (28 must be divisible by it), got ${pool}`);
-  const data = loadMnist({ limit: opts.limit ?? 2000, seed: opts.seed ?? 0 });
-  const side = MNIST_SIDE / pool;
+  const data = loadMnist({ limit: opts.limit ?? 2000, seed: opts.seed ?? 0, pool });
+  const side = data.train.shape[0];
   return {
-    train: pooledTensors(data.train, pool),
-    validation: pooledTensors(data.validation, pool),
-    test: pooledTensors(data.test, pool),
-    inputs: side * side,
+    train: tensorsOf(data.train),
+    validation: tensorsOf(data.validation),
+    test: tensorsOf(data.test),
+    inputs: data.train.features,
     side,
     source: `MNIST embebido: ${data.train.n} de entrenamiento, ${data.validation.n} de validación, ${data.test.n} de test, ` +
       `imágenes ${side}×${side}${pool > 1 ? ` (promedio de bloques ${pool}×${pool})` : ""}`,
