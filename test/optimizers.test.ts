@@ -14,7 +14,8 @@ import {
   exponentialDecay, stepDecay, runOptimizer, stepVariables, asTrainOptimizer, tensorsToVector,
 } from "../lib/scratch/optimizers";
 import { newton, newtonStep, solveLinear, measureNewtonCost } from "../lib/scratch/newton";
-import { quadratic, rosenbrock } from "../lib/scratch/surfaces";
+import { quadratic, rosenbrock, saddleNet } from "../lib/scratch/surfaces";
+import { eigenvalues2 } from "../lib/diagnostics/landscape";
 
 const STEPS = 100;
 // float32 tolerance on parameters of size ~1 after 100 steps. The rates keep every path in transit (far from
@@ -211,6 +212,20 @@ test("Newton reaches the minimum of a quadratic in one step; solveLinear solves"
   assert.ok(compare(Array.from(x), [2 / 9, 1 / 9, 13 / 9]).maxAbs < 1e-14);
   assert.throws(() => newtonStep([1, 1], [[1, 1], [1, 1]]), /singular.*damping/);
   assert.ok(measureNewtonCost(50, () => 0.3).hessianBytes === 8 * 2500);
+});
+
+test("saddleNet: a saddle at the origin, the fitted weights at the minimum, the gradient of its q", () => {
+  const xs = Array.from({ length: 41 }, (_, i) => -2 + i / 10);
+  const net = saddleNet(xs, xs.map((x) => 0.8 * Math.tanh(1.5 * x)));
+  assert.deepEqual(Array.from(net.gradient([0, 0])), [0, 0]);
+  const [lo, hi] = eigenvalues2(net.hessian([0, 0]));
+  assert.ok(lo < 0 && hi > 0, `Hessian at the origin: eigenvalues ${lo} and ${hi}`);
+  assert.ok(Math.hypot(net.minimum[0] - 1.5, net.minimum[1] - 0.8) < 1e-6, `minimum at ${net.minimum}`);
+  assert.ok(net.f(net.minimum) < 1e-12);
+  const t = [0.7, -0.3], h = 1e-6;
+  const fd = [0, 1].map((i) => (net.f(t.map((v, j) => v + (i === j ? h : 0))) - net.f(t.map((v, j) => v - (i === j ? h : 0)))) / (2 * h));
+  assert.ok(compare(Array.from(net.gradient(t)), fd).maxAbs < 1e-8, "gradient = central differences of f");
+  assert.throws(() => saddleNet([1, 2], [1]), /as many targets as inputs/);
 });
 
 test("bad hyper-parameters get clear errors", () => {

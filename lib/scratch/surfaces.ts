@@ -1,6 +1,7 @@
 /**
  * Two-parameter test surfaces for optimizers: the value J(θ), the gradient and the Hessian in float64,
- * and a grid of J for contour plots.
+ * and a grid of J for contour plots. Besides the quadratic and Rosenbrock's banana, the loss of the
+ * smallest deep net, with a saddle point at the origin (lecture 03).
  */
 
 export interface Surface {
@@ -44,6 +45,54 @@ export function rosenbrock(a = 1, b = 100): Surface {
     hessian: (t) => [Float64Array.of(2 - 4 * b * (t[1] - 3 * t[0] ** 2), -4 * b * t[0]), Float64Array.of(-4 * b * t[0], 2 * b)],
     minimum: [a, a * a],
   };
+}
+
+/**
+ * The smallest deep net: s = w₂ · tanh(w₁ x), fitted by squared error to (x_n, y_n):
+ *   q(w₁, w₂) = 1/N Σ_n ½ (y_n − w₂ tanh(w₁ x_n))².
+ * At (0, 0) both partial derivatives vanish (tanh 0 = 0) and the Hessian has eigenvalues of both signs:
+ * a saddle point. (w₁, w₂) and (−w₁, −w₂) give the same net, so minima come in symmetric pairs.
+ */
+export function saddleNet(xs: readonly number[], ys: readonly number[]): Surface {
+  if (xs.length === 0 || xs.length !== ys.length) throw new Error(`saddleNet: give as many targets as inputs (got ${xs.length} and ${ys.length}), at least one`);
+  const N = xs.length;
+  const f = (t: ArrayLike<number>) => {
+    let q = 0;
+    for (let n = 0; n < N; n++) q += 0.5 * (ys[n] - t[1] * Math.tanh(t[0] * xs[n])) ** 2;
+    return q / N;
+  };
+  const gradient = (t: ArrayLike<number>) => {
+    let g1 = 0, g2 = 0;
+    for (let n = 0; n < N; n++) {
+      const h = Math.tanh(t[0] * xs[n]);
+      const e = t[1] * h - ys[n]; // ∂q_n/∂s
+      g1 += e * t[1] * (1 - h * h) * xs[n];
+      g2 += e * h;
+    }
+    return Float64Array.of(g1 / N, g2 / N);
+  };
+  const hessian = (t: ArrayLike<number>) => {
+    // Central differences of the exact gradient (h = 1e-5), symmetrized.
+    const h = 1e-5;
+    const col = (i: number) => {
+      const p = Float64Array.from(t), m = Float64Array.from(t);
+      p[i] += h;
+      m[i] -= h;
+      const gp = gradient(p), gm = gradient(m);
+      return [(gp[0] - gm[0]) / (2 * h), (gp[1] - gm[1]) / (2 * h)];
+    };
+    const [c0, c1] = [col(0), col(1)];
+    const off = (c0[1] + c1[0]) / 2;
+    return [Float64Array.of(c0[0], off), Float64Array.of(off, c1[1])];
+  };
+  // A minimum by plain gradient descent from (1, 1) (the surface is cheap).
+  const theta = Float64Array.of(1, 1);
+  for (let k = 0; k < 20000; k++) {
+    const g = gradient(theta);
+    theta[0] -= 0.5 * g[0];
+    theta[1] -= 0.5 * g[1];
+  }
+  return { name: "s = w₂·tanh(w₁x)", f, gradient, hessian, minimum: Array.from(theta) };
 }
 
 /** J on an nx × ny grid over [x0, x1] × [y0, y1]: rows are y, columns x (as `contour` wants), with the axes. */
