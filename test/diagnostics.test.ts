@@ -14,7 +14,7 @@ import {
 import { probe, LayerProbe } from "../lib/diagnostics/probe";
 import { layerStats, describeLayers } from "../lib/diagnostics/layer-stats";
 import { Recorder } from "../lib/diagnostics/recorder";
-import { deepSpec } from "../lib/diagnostics/experiments";
+import { deepSpec, smallMnist, disposeSmallMnist, runExperiment, headOf } from "../lib/diagnostics/experiments";
 import { layerBands, layerLines, layerProfile } from "../lib/plot/layers";
 import { MlpSpec, initMlp, initializers, InitName } from "../lib/scratch/init";
 import { MatrixMlp } from "../lib/scratch/mlp-matrix";
@@ -266,4 +266,27 @@ test("deepSpec: depth hidden layers of width units, softmax + cross-entropy; dep
   const spec = deepSpec({ inputs: 6, depth: 3, width: 5, hidden: "prelu" });
   assert.deepEqual(spec, { sizes: [6, 5, 5, 5, 10], hidden: "prelu", output: "softmax", loss: "crossEntropy" });
   assert.throws(() => deepSpec({ inputs: 6, depth: 0, width: 5, hidden: "relu" }), /depth/);
+});
+
+test("runExperiment: a diverging run returns its partial history and diverged, a sound one its test error; no leaks", () => {
+  const data = smallMnist({ limit: 300, seed: 1 });
+  assert.equal(data.inputs, 196);
+  const probe = headOf(data.train, 50);
+  const before = tf.memory().numTensors;
+  const boom = runExperiment({ spec: deepSpec({ inputs: 196, depth: 6, width: 64, hidden: "relu" }), init: "standardNormal", seed: 2, data, epochs: 3, rho: 0.01 });
+  assert.equal(boom.diverged, true);
+  assert.equal(boom.history.diverged, true);
+  assert.ok(Number.isNaN(boom.testError));
+  assert.equal(boom.history.loss.length, boom.history.epochs);
+  assert.ok(boom.history.epochs < 3);
+  const ok = runExperiment({ spec: deepSpec({ inputs: 196, depth: 2, width: 16, hidden: "tanh" }), init: "glorotUniform", seed: 1, data, epochs: 2, rho: 0.1,
+    record: { batch: probe, every: 5 } });
+  assert.equal(ok.diverged, false);
+  assert.equal(ok.history.diverged, false);
+  assert.deepEqual([ok.history.epochs, ok.history.loss.length, ok.history.valLoss.length], [2, 2, 2]);
+  assert.ok(ok.testError >= 0 && ok.testError < 0.9, `test error ${ok.testError}`);
+  assert.ok(ok.recorder!.snapshots.length > 1);
+  assert.equal(tf.memory().numTensors, before, "runExperiment left tensors behind");
+  tf.dispose([probe.x, probe.t]);
+  disposeSmallMnist(data);
 });

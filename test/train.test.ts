@@ -9,7 +9,7 @@ import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../lib/tf/mlp-layers";
 import { Model } from "../lib/train/model";
 import { Optimizer, Sgd } from "../lib/train/optimizer";
-import { train, TrainData, TRAIN_MODES, accuracy, isClassTargets } from "../lib/train/train";
+import { train, TrainData, TRAIN_MODES, accuracy, isClassTargets, DivergedError } from "../lib/train/train";
 import { xor, spirals, moons, regression1d, regressionTensors } from "../lib/data/toy2d";
 import { datasetToTensors } from "../lib/data/mnist";
 import { LabeledSet } from "../lib/data/mnist";
@@ -161,6 +161,75 @@ test("a diverging run stops with an error that suggests a smaller learning rate"
     /loss diverged at epoch \d+ .*learning rate is probably too large.*SGD\(ρ=10\)/);
   tf.dispose(r);
   m.dispose();
+});
+
+test("onDiverge \"stop\": the same run ends at the diverged epoch and returns the epochs before it", () => {
+  const r = regressionTensors(regression1d(20, { rng: new Rng(1), range: [-30, 30] }));
+  const spec: MlpSpec = { sizes: [1, 8, 1], hidden: "relu" };
+  const opts = { epochs: 50, optimizer: new Sgd(10), mode: "batch" as const, logEvery: 0 };
+  // The default is "throw", with the message of the test above; it says at which epoch.
+  const m1 = mlp(spec, 1);
+  let message = "";
+  assert.throws(() => train(m1, r, { ...opts, onDiverge: "throw" }), (e: Error) => ((message = e.message), true));
+  assert.match(message, /^train: the loss diverged at epoch \d+ .*learning rate is probably too large.*SGD\(ρ=10\)/);
+  const at = Number(/epoch (\d+)/.exec(message)![1]);
+  assert.ok(at > 1, `diverges after a few epochs (at ${at})`);
+  m1.dispose();
+  // "stop": no error; the curves of epochs 1..at-1, all finite, as onEpoch saw them; one line says why.
+  const m2 = mlp(spec, 1);
+  const seen: number[] = [], lines: string[] = [];
+  const before = tf.memory().numTensors;
+  const h = train(m2, r, { ...opts, onDiverge: "stop", logEvery: 100, log: (l) => lines.push(l), onEpoch: (s) => seen.push(s.loss) });
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  assert.equal(h.diverged, true);
+  assert.equal(h.epochs, at - 1);
+  assert.equal(h.loss.length, at - 1);
+  assert.equal(h.ms.length, at - 1);
+  assert.deepEqual(h.loss, seen);
+  assert.ok(h.loss.every(Number.isFinite));
+  assert.equal(h.stoppedEarly, false);
+  assert.equal(h.bestEpoch, at - 1);
+  assert.equal(lines[lines.length - 1], `stopped: ${message.slice("train: ".length)}`);
+  m2.dispose();
+  // With early stopping, the weights of the best epoch come back.
+  const m3 = mlp(spec, 1);
+  const h3 = train(m3, r, { ...opts, onDiverge: "stop", earlyStopping: { patience: 100 } });
+  assert.equal(h3.diverged, true);
+  assert.equal(h3.bestEpoch, 1 + h3.loss.indexOf(Math.min(...h3.loss)));
+  assert.ok(m3.params.every((p) => p.dataSync().every(Number.isFinite)), "finite weights restored");
+  m3.dispose();
+  // A run that does not diverge says so; a wrong value is an error.
+  const m4 = mlp(spec, 1);
+  assert.equal(train(m4, r, { ...opts, epochs: 2, optimizer: new Sgd(1e-4), onDiverge: "stop" }).diverged, false);
+  assert.equal(train(m4, r, { ...opts, epochs: 2, optimizer: new Sgd(1e-4) }).diverged, false);
+  assert.throws(() => train(m4, r, { ...opts, onDiverge: "ignore" as never }), /onDiverge must be "throw" or "stop", got "ignore"/);
+  m4.dispose();
+  tf.dispose(r);
+});
+
+test("onDiverge \"stop\" also ends on a DivergedError thrown during an update (e.g. a Recorder that finds NaN)", () => {
+  const d = rows(4);
+  const nanAt = (k: number, error: () => Error): Optimizer => {
+    let steps = 0;
+    return { name: "nan", step: (params) => { if (++steps === k) throw error(); counter.step(params, []); } };
+  };
+  const diverged = () => new DivergedError("summarize: the values contain NaN (did training diverge?)");
+  const m = new Recorder();
+  m.epochLosses = [3, 2, 1, 0.5];
+  const lines: string[] = [];
+  const h = train(m, d, { epochs: 4, optimizer: nanAt(3, diverged), mode: "batch", accuracy: false, onDiverge: "stop", logEvery: 1, log: (l) => lines.push(l) });
+  assert.deepEqual([h.diverged, h.epochs, h.loss, h.bestEpoch], [true, 2, [3, 2], 2]);
+  assert.equal(lines[lines.length - 1], "stopped at epoch 3: summarize: the values contain NaN (did training diverge?)");
+  // "throw" passes it on; other errors are never taken for divergence.
+  assert.throws(() => train(new Recorder(), d, { epochs: 4, optimizer: nanAt(3, diverged), mode: "batch", accuracy: false, logEvery: 0 }), DivergedError);
+  assert.throws(() => train(new Recorder(), d, { epochs: 4, optimizer: nanAt(2, () => new Error("disk full")), mode: "batch", accuracy: false, logEvery: 0, onDiverge: "stop" }), /disk full/);
+  // train's own divergence error is a DivergedError too (same message as ever).
+  const r = regressionTensors(regression1d(20, { rng: new Rng(1), range: [-30, 30] }));
+  const net = mlp({ sizes: [1, 8, 1], hidden: "relu" }, 1);
+  assert.throws(() => train(net, r, { epochs: 50, optimizer: new Sgd(10), mode: "batch", logEvery: 0 }), DivergedError);
+  net.dispose();
+  tf.dispose([d, r]);
+  m.params[0].dispose();
 });
 
 test("wrong shapes and options name what was expected and what was given", () => {

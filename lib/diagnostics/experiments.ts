@@ -10,7 +10,7 @@ import { ActivationName } from "../scratch/activations";
 import { InitChoice, initMlp, MlpSpec, fullSpec, layerCount, layerActivation } from "../scratch/init";
 import { MatrixMlp } from "../scratch/mlp-matrix";
 import { Sgd } from "../train/optimizer";
-import { train, accuracy, History, TrainOptions } from "../train/train";
+import { train, accuracy, DivergedError, History, TrainOptions } from "../train/train";
 import { Recorder, RecorderOptions } from "./recorder";
 import { probe } from "./probe";
 import { layerStats, LayerStats, StatsOptions } from "./layer-stats";
@@ -105,7 +105,7 @@ export interface RunOptions {
   record?: { batch: XT } & RecorderOptions;
   /** Keep the model (default: dispose it and return only numbers). */
   keepModel?: boolean;
-  /** Passed on to `train` (e.g. logEvery). */
+  /** Passed on to `train` (e.g. logEvery); onDiverge is always "stop". */
   trainOptions?: Partial<TrainOptions>;
 }
 
@@ -113,7 +113,7 @@ export interface RunResult {
   history: History;
   /** Test error at the end (NaN if training diverged). */
   testError: number;
-  /** True when the loss became NaN/∞ (train stopped with an error). */
+  /** True when the loss (or a recorded statistic) became NaN/∞: training stopped there (`history.diverged`). */
   diverged: boolean;
   recorder?: Recorder;
   model?: MatrixMlp;
@@ -128,11 +128,15 @@ export function runExperiment(o: RunOptions): RunResult {
   const rng = new Rng(o.seed);
   const model = new MatrixMlp(o.spec, initMlp(o.spec, { init: o.init, rng }));
   const recorder = o.record ? new Recorder(model, o.record.batch, o.record) : undefined;
-  const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], ms: [], epochs: 0, bestEpoch: 0, stoppedEarly: false };
-  let diverged = false;
+  const fail = (e: unknown): never => {
+    recorder?.dispose();
+    model.dispose();
+    throw e;
+  };
+  let history: History;
   try {
     const sgd = new Sgd(o.rho);
-    const h = train(model, o.data.train, {
+    history = train(model, o.data.train, {
       epochs: o.epochs,
       optimizer: recorder ? recorder.wrap(sgd) : sgd,
       batchSize: o.batchSize ?? 32,
@@ -140,25 +144,20 @@ export function runExperiment(o: RunOptions): RunResult {
       validation: o.data.validation,
       logEvery: 0,
       ...o.trainOptions,
-      onEpoch: (s) => {
-        history.loss.push(s.loss);
-        if (s.accuracy !== undefined) history.accuracy.push(s.accuracy);
-        if (s.valLoss !== undefined) history.valLoss.push(s.valLoss);
-        if (s.valAccuracy !== undefined) history.valAccuracy.push(s.valAccuracy);
-        history.ms.push(s.ms);
-        history.epochs = s.epoch;
-        o.trainOptions?.onEpoch?.(s);
-      },
+      onDiverge: "stop",
     });
-    Object.assign(history, h);
-    if (recorder) recorder.record();
   } catch (e) {
-    if (!(e instanceof Error && /diverge/.test(e.message))) {
-      recorder?.dispose();
-      model.dispose();
-      throw e;
+    return fail(e);
+  }
+  let diverged = history.diverged;
+  if (recorder && !diverged) {
+    try {
+      recorder.record();
+    } catch (e) {
+      // NaN on the probe batch after the last epoch counts as divergence, as it does during training.
+      if (!(e instanceof DivergedError)) fail(e);
+      diverged = true;
     }
-    diverged = true;
   }
   const testError = diverged ? Number.NaN : errorRate(model, o.data.test);
   recorder?.dispose();

@@ -8,6 +8,7 @@
  *     slope is left, the unit is "in a coma" rather than dead).
  */
 import { ActivationName } from "../scratch/activations";
+import { DivergedError } from "../train/train";
 
 type Numbers = ArrayLike<number>;
 
@@ -82,12 +83,15 @@ export function percentile(values: Numbers, p: number): number {
   return percentiles(values, [p])[0];
 }
 
-/** Mean, variance, std, min, max and percentiles `ps` of the values. */
+/**
+ * Mean, variance, std, min, max and percentiles `ps` of the values. NaN among them throws a DivergedError:
+ * while training (e.g. in a Recorder) that is what `train` with onDiverge "stop" ends on.
+ */
 export function summarize(values: Numbers, ps: readonly number[] = DEFAULT_PERCENTILES): Summary {
   checkNonEmpty("summarize", values);
   ps.forEach(checkPercentile);
   const sorted = Float64Array.from(values as ArrayLike<number>).sort();
-  if (Number.isNaN(sorted[sorted.length - 1])) throw new Error("summarize: the values contain NaN (did training diverge?)");
+  if (Number.isNaN(sorted[sorted.length - 1])) throw new DivergedError("summarize: the values contain NaN (did training diverge?)");
   const m = mean(sorted);
   const v = variance(sorted);
   return {

@@ -3,5 +3,5 @@ export { checkBatch, shapeText } from "./model";
 export type { Model } from "./model";
 export { Sgd, checkParamsAndGrads } from "./optimizer";
 export type { Optimizer } from "./optimizer";
-export { train, accuracy, isClassTargets, progressLine, TRAIN_MODES } from "./train";
-export type { TrainMode, TrainData, TrainOptions, EarlyStopping, EpochStats, History } from "./train";
+export { train, accuracy, isClassTargets, progressLine, TRAIN_MODES, ON_DIVERGE, DivergedError } from "./train";
+export type { TrainMode, OnDiverge, TrainData, TrainOptions, EarlyStopping, EpochStats, History } from "./train";

@@ -17,6 +17,17 @@ import { Optimizer } from "./optimizer";
 export type TrainMode = "batch" | "minibatch" | "incremental" | "online";
 export const TRAIN_MODES: readonly TrainMode[] = ["batch", "minibatch", "incremental", "online"];
 
+/** What `train` does when the training loss becomes NaN or ±∞. */
+export type OnDiverge = "throw" | "stop";
+export const ON_DIVERGE: readonly OnDiverge[] = ["throw", "stop"];
+
+/**
+ * Training diverged: what `train` throws when the loss becomes NaN/∞, and what a model, an optimizer or a
+ * recorder may throw during an update when it finds NaN (`summarize` does); with onDiverge "stop", `train`
+ * ends there instead and returns the history so far.
+ */
+export class DivergedError extends Error {}
+
 /** Inputs x [N, inputs] and targets t [N, outputs] (a type, not an interface, so `tf.dispose(data)` accepts it). */
 export type TrainData = {
   x: tf.Tensor2D;
@@ -57,6 +68,12 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Called after every epoch with its numbers. */
   onEpoch?: (stats: EpochStats) => void;
+  /**
+   * When the training loss becomes NaN or ±∞ (or an update throws a DivergedError): "throw" (default) an
+   * error that suggests a smaller learning rate, or "stop" training and return the history of the epochs
+   * before, with `diverged: true`.
+   */
+  onDiverge?: OnDiverge;
 }
 
 /** The numbers of one epoch. */
@@ -84,6 +101,11 @@ export interface History {
   /** Epoch whose weights the model holds at the end when early stopping restored them, else the last. */
   bestEpoch: number;
   stoppedEarly: boolean;
+  /**
+   * The loss became NaN/∞ at epoch `epochs + 1` and training stopped (onDiverge "stop"): that epoch is not
+   * in the curves, and the model holds its non-finite weights unless early stopping restored the best ones.
+   */
+  diverged: boolean;
 }
 
 /**
@@ -109,11 +131,13 @@ export function isClassTargets(t: tf.Tensor2D): boolean {
   return tf.tidy(() => tf.sum(t, 1).dataSync().every((x) => x === 1));
 }
 
-/** Trains `model` in place and returns its history; throws if the loss diverges. */
+/** Trains `model` in place and returns its history; throws if the loss diverges (unless onDiverge is "stop"). */
 export function train(model: Model, data: TrainData, opts: TrainOptions): History {
   const mode = opts.mode ?? "minibatch";
   if (!TRAIN_MODES.includes(mode)) throw new Error(`train: unknown mode "${mode}". Valid modes: ${TRAIN_MODES.join(", ")}`);
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`train: epochs must be a positive integer, got ${opts.epochs}`);
+  const onDiverge = opts.onDiverge ?? "throw";
+  if (!ON_DIVERGE.includes(onDiverge)) throw new Error(`train: onDiverge must be "throw" or "stop", got "${onDiverge}"`);
   if (!opts.optimizer || typeof opts.optimizer.step !== "function") {
     throw new Error("train: give an optimizer, e.g. { optimizer: new Sgd(0.1) }");
   }
@@ -131,12 +155,20 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
   const log = opts.log ?? ((line: string) => console.log(line));
   const stopper = opts.earlyStopping ? new Stopper(opts.earlyStopping, opts.validation !== undefined, model.params) : undefined;
 
-  const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], ms: [], epochs: 0, bestEpoch: 0, stoppedEarly: false };
+  const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], ms: [], epochs: 0, bestEpoch: 0, stoppedEarly: false, diverged: false };
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       const order = mode === "online" ? Array.from({ length: N }, (_, i) => i) : mode === "batch" ? [] : r.permutation(N);
       const start = performance.now();
-      const updates = mode === "batch" ? updateOn(model, opts.optimizer, data.x, data.t) : runBlocks(model, opts.optimizer, data, order, batchSize);
+      let updates: number;
+      try {
+        updates = mode === "batch" ? updateOn(model, opts.optimizer, data.x, data.t) : runBlocks(model, opts.optimizer, data, order, batchSize);
+      } catch (e) {
+        if (onDiverge === "throw" || !(e instanceof DivergedError)) throw e;
+        history.diverged = true;
+        if (logEvery > 0) log(`stopped at epoch ${epoch}: ${e.message}`);
+        break;
+      }
       const ms = performance.now() - start;
 
       const train = measure(model, data, withAccuracy);
@@ -147,8 +179,12 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
         stats.valAccuracy = val.accuracy;
       }
       if (!Number.isFinite(stats.loss)) {
-        throw new Error(`train: the loss diverged at epoch ${epoch} (training loss ${stats.loss}). ` +
-          `The learning rate is probably too large for this model and data: try a smaller one (${opts.optimizer.name} now, e.g. a tenth).`);
+        const why = `the loss diverged at epoch ${epoch} (training loss ${stats.loss}). ` +
+          `The learning rate is probably too large for this model and data: try a smaller one (${opts.optimizer.name} now, e.g. a tenth).`;
+        if (onDiverge === "throw") throw new DivergedError(`train: ${why}`);
+        history.diverged = true;
+        if (logEvery > 0) log(`stopped: ${why}`);
+        break;
       }
       record(history, stats);
       const stop = stopper?.update(stats);
