@@ -265,18 +265,6 @@ export function clearMnistCache(): void {
   embedded = undefined;
 }
 
-function gather(pixels: Float32Array, labels: Int32Array, indices: number[], shape: number[], numClasses: number): LabeledSet {
-  const f = shape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(indices.length * f);
-  const y = new Int32Array(indices.length);
-  for (let k = 0; k < indices.length; k++) {
-    const i = indices[k];
-    x.set(pixels.subarray(i * f, (i + 1) * f), k * f);
-    y[k] = labels[i];
-  }
-  return makeLabeledSet(x, y, shape, numClasses);
-}
-
 /** Builds stratified train/validation/test sets from flat pixels and labels (shared with full MNIST). */
 export function splitPixels(
   pixels: Float32Array,
@@ -288,11 +276,8 @@ export function splitPixels(
 ): DataSplits {
   // Test and validation are dealt first, so with no limit every leftover digit goes to training.
   const [test, validation, train] = stratifiedSplit(labels, numClasses, [sizes[2], sizes[1], sizes[0]], rng);
-  return {
-    train: gather(pixels, labels, train, shape, numClasses),
-    validation: gather(pixels, labels, validation, shape, numClasses),
-    test: gather(pixels, labels, test, shape, numClasses),
-  };
+  const all = makeLabeledSet(pixels, labels, shape, numClasses);
+  return { train: subset(all, train), validation: subset(all, validation), test: subset(all, test) };
 }
 
 /** The block sizes `pool` accepts: the divisors of 28. */

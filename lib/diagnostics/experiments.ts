@@ -10,16 +10,13 @@ import { ActivationName } from "../scratch/activations";
 import { InitChoice, initMlp, MlpSpec, fullSpec, layerCount, layerActivation } from "../scratch/init";
 import { MatrixMlp } from "../scratch/mlp-matrix";
 import { Sgd } from "../train/optimizer";
-import { train, accuracy, DivergedError, History, TrainOptions } from "../train/train";
+import { train, accuracy, DivergedError, History, TrainData, TrainOptions } from "../train/train";
 import { Recorder, RecorderOptions } from "./recorder";
 import { probe } from "./probe";
 import { layerStats, LayerStats, StatsOptions } from "./layer-stats";
 
-/** Inputs and one-hot targets. */
-export interface XT {
-  x: tf.Tensor2D;
-  t: tf.Tensor2D;
-}
+/** Inputs and one-hot targets: the data `train` takes. */
+export type XT = TrainData;
 
 /** A small MNIST as tensors. */
 export interface SmallMnist {
