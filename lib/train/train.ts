@@ -102,8 +102,9 @@ export interface History {
   bestEpoch: number;
   stoppedEarly: boolean;
   /**
-   * The loss became NaN/∞ at epoch `epochs + 1` and training stopped (onDiverge "stop"): that epoch is not
-   * in the curves, and the model holds its non-finite weights unless early stopping restored the best ones.
+   * Training diverged at epoch `epochs + 1` (its loss became NaN/∞, or an update threw a DivergedError) and
+   * stopped there (onDiverge "stop"): that epoch is not in the curves, and the model holds its weights,
+   * non-finite, unless early stopping restored the best ones.
    */
   diverged: boolean;
 }
