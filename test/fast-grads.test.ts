@@ -60,6 +60,19 @@ test("matMul with every transpose flag, rank 2 and batched rank 3, equals the or
   }
 });
 
+test("a product computed swapped, (Bᵀ Aᵀ)ᵀ, when B is wide and new equals the original kernel, every flag", () => {
+  const r = new Rng(4);
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    // M = 4, K = 40, N = 50: packing a new B (K·N) costs more than transposing and packing Aᵀ (M·K)
+    const a = r.normalTensor(ta ? [40, 4] : [4, 40]), b = r.normalTensor(tb ? [50, 40] : [40, 50]);
+    // the second product reuses B: XNNPACK has it packed then (not swapped when B is given untransposed)
+    const { stock, fast } = both(() => [tf.matMul(a, b, ta, tb), tf.matMul(a, b, ta, tb)]);
+    assert.deepEqual(fast.map((x) => x.length), [200, 200]);
+    assertClose(stock, fast, 1e-5, `swapped matMul(transposeA=${ta}, transposeB=${tb})`);
+    tf.dispose([a, b]);
+  }
+});
+
 test("fused matMul (bias + activation, as tf.layers Dense uses it) with transpose flags is right", () => {
   // Compared with unfused ops and explicit transposes: tfjs-backend-wasm 4.22's own _FusedMatMul gives
   // wrong numbers for transposeB with a bias (off by ~1 here), so it is not the reference.
@@ -117,6 +130,7 @@ test("the replaced kernels free their temporaries (no growth of tensors or wasm 
   const step = () => tf.tidy(() => {
     tf.matMul(a, b, false, true).dataSync();
     tf.matMul(a, tf.ones([3, 8]), true, true).dataSync();
+    tf.matMul(tf.ones([2, 30]), tf.ones([30, 40])).dataSync(); // swapped: (Bᵀ Aᵀ)ᵀ
     tf.fused.matMul({ a, b, transposeB: true, bias, activation: "relu" }).dataSync();
     tf.gather(a, tf.tensor1d([1, 2], "int32")).dataSync();
   });

@@ -84,6 +84,51 @@ function flaglessMatMul(original: KernelConfig) {
   };
 }
 
+/** dataIds XNNPACK has already packed as the weights operand (B) of a matMul: its operator cache holds them. */
+const packedAsWeights = new WeakSet<object>();
+/** Relative CPU cost per element, measured on wasm: XNNPACK packing a fresh B, and a Transpose. */
+const PACK_COST = 4, TRANSPOSE_COST = 1.5;
+
+/**
+ * Why a matMul may be computed as (Bᵀ Aᵀ)ᵀ. XNNPACK treats B as the weights: the first time a tensor is B,
+ * it packs it (~4× the cost of copying it) and caches the packed copy until the tensor is disposed. In
+ * training every weight matrix is new after each update, so X·W repacks W at each step: for the MNIST
+ * input layer (W 784×300, batch 64) that is as long as the product itself. Computed as (Wᵀ Xᵀ)ᵀ, the
+ * packed operand is Xᵀ (64×784) instead; the three transposes cost less than the packing they save.
+ * Chosen per call from the element counts when B has not been packed before (same values up to float32
+ * rounding). Rank-2 BatchMatMul only.
+ */
+function swapPays(a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean): boolean {
+  if (a.shape.length !== 2 || b.shape.length !== 2 || packedAsWeights.has(b.dataId)) return false;
+  const [M, K] = tA ? [a.shape[1], a.shape[0]] : a.shape;
+  const N = tB ? b.shape[0] : b.shape[1];
+  const direct = (tA ? TRANSPOSE_COST * M * K : 0) + (tB ? TRANSPOSE_COST * K * N : 0) + PACK_COST * K * N;
+  const swapped = (tB ? 0 : TRANSPOSE_COST * K * N) + (tA ? 0 : TRANSPOSE_COST * M * K) + (tA && packedAsWeights.has(a.dataId) ? 0 : PACK_COST * M * K) + TRANSPOSE_COST * M * N;
+  return swapped < direct;
+}
+
+/** BatchMatMul: flags become explicit transposes (flaglessMatMul), and a product may run swapped (swapPays). */
+function batchMatMul(original: KernelConfig) {
+  const flagless = flaglessMatMul(original);
+  return (args: KernelArgs): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const a = inputs.a!, b = inputs.b!;
+    const tA = Boolean(attrs.transposeA), tB = Boolean(attrs.transposeB);
+    if (!swapPays(a, b, tA, tB)) {
+      if (!tB) packedAsWeights.add(b.dataId);
+      return flagless(args);
+    }
+    if (tA) packedAsWeights.add(a.dataId);
+    // Cᵀ = op(B)ᵀ op(A)ᵀ: op(B)ᵀ is B when transposeB, op(A)ᵀ is A when transposeA.
+    const ct = flagless({ ...args, inputs: { a: b, b: a }, attrs: { ...attrs, transposeA: !tB, transposeB: !tA } });
+    try {
+      return transposeLastTwo(ct, backend);
+    } finally {
+      backend.disposeData(ct.dataId);
+    }
+  };
+}
+
 /**
  * GatherV2 along axis 0 (whole rows, the mini-batch case) as one heap copy per row; anything else
  * (another axis, batchDims, bool/complex/string tensors) goes to the original kernel.
@@ -132,7 +177,7 @@ export function installFastWasmKernels(): boolean {
   if (found.size !== REPLACED.length) return false; // wasm backend not loaded (or a future tfjs renamed them)
   originals = found;
   const replacement: Record<ReplacedName, (k: KernelConfig) => (args: KernelArgs) => TensorInfo> = {
-    BatchMatMul: flaglessMatMul,
+    BatchMatMul: batchMatMul,
     _FusedMatMul: flaglessMatMul,
     GatherV2: rowGather,
   };
