@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { ensureJupyter, executeNotebook, runMain, ROOT, NotebookRun, JupyterEnv } from "./jupyter-env";
+import { readNotebook, cellSource } from "./notebook-info";
 import { parseCli, numberOption, listOption, pickedByOnly, UsageError } from "./cli";
 import { exportCourse } from "./slides";
 
@@ -70,9 +71,8 @@ export function describeFailure(notebook: string, run: NotebookRun): string {
   if (f.index === null || f.index === undefined) {
     lines.push(`${name}: ${f.status === "dead" ? "the kernel died" : "the kernel failed"}: ${f.message ?? ""}`);
   } else {
-    const nb = JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: { source: string | string[] }[] };
-    const src = nb.cells[f.index]?.source ?? "";
-    const text = Array.isArray(src) ? src.join("") : src;
+    const cell = readNotebook(notebook).cells[f.index];
+    const text = cell ? cellSource(cell) : "";
     const what = { error: "raised an error", timeout: "timed out", dead: "killed the kernel", fatal: "failed", ok: "" }[f.status];
     lines.push(`${name}: cell ${f.index + 1} ${what}`);
     for (const l of text.split("\n").slice(0, 4)) lines.push(`    | ${l}`);

@@ -3,7 +3,7 @@
  * should give (slides, fragments, figures) and a check that a notebook follows the convention.
  * Shared by the slide export, the browser check and the tests.
  */
-import * as fs from "fs";
+import { readNotebook as readValidNotebook, sourceText } from "./homework/notebook";
 
 export const SLIDE_TYPES = ["slide", "subslide", "fragment", "skip", "notes", "-"] as const;
 export type SlideType = (typeof SLIDE_TYPES)[number];
@@ -27,19 +27,13 @@ export interface Notebook {
   metadata?: Record<string, unknown>;
 }
 
+/** Reads and validates a notebook (the homework tools' reader), typed with the metadata read here. */
 export function readNotebook(file: string): Notebook {
-  let nb: Notebook;
-  try {
-    nb = JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
-  } catch (e) {
-    throw new Error(`${file} is not a readable notebook: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(nb.cells)) throw new Error(`${file} is not a notebook: it has no "cells" list`);
-  return nb;
+  return readValidNotebook(file) as unknown as Notebook;
 }
 
 export function cellSource(cell: NotebookCell): string {
-  return Array.isArray(cell.source) ? cell.source.join("") : cell.source ?? "";
+  return sourceText(cell);
 }
 
 /** The cell's slide type as nbconvert reads it: missing metadata counts as "-". */
