@@ -7,7 +7,7 @@
  * `BACKPROP_BACKEND=tensorflow|wasm|cpu` forces one.
  */
 import * as tf from "@tensorflow/tfjs";
-import { installFastWasmKernels } from "./tf/fast-grads";
+import { installFastWasmKernels } from "./perf/fast-grads";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];

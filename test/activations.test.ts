@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import {
-  activations, activation, ACTIVATION_NAMES, ElementwiseActivation, VectorActivation,
+  ACTIVATIONS, activation, ACTIVATION_NAMES, ElementwiseActivation, VectorActivation,
   sigmoid, sigmoidPrime, tanh, tanhPrime, softsign, softsignPrime, softmax, softmaxJacobian, softmaxJvp,
   maxout, maxoutGrad, prelu, preluAlphaPrime, relu, reluPrime, step, stepPrime, leakyRelu, elu,
 } from "../lib/scratch/activations";
@@ -15,12 +15,12 @@ before(async () => {
 // Points away from the kinks at 0 (ReLU, step, LeakyReLU, ELU), where no derivative is defined.
 const Z = [-6, -3.2, -1.5, -0.7, -0.2, -0.03, 0.04, 0.3, 0.9, 1.7, 3.1, 7];
 const central = (f: (z: number) => number, z: number, h = 1e-6) => (f(z + h) - f(z - h)) / (2 * h);
-const elementwise = ACTIVATION_NAMES.map((n) => activations[n]).filter((a): a is ElementwiseActivation => a.kind === "elementwise");
+const elementwise = ACTIVATION_NAMES.map((n) => ACTIVATIONS[n]).filter((a): a is ElementwiseActivation => a.kind === "elementwise");
 const ALPHA = 0.3; // a non-default α, so a forgotten argument shows
 
 test("the registry holds every activation of lectures 01/05 under its name", () => {
-  assert.deepEqual(Object.keys(activations).sort(), [...ACTIVATION_NAMES].sort());
-  for (const n of ACTIVATION_NAMES) assert.equal(activations[n].name, n);
+  assert.deepEqual(Object.keys(ACTIVATIONS).sort(), [...ACTIVATION_NAMES].sort());
+  for (const n of ACTIVATION_NAMES) assert.equal(ACTIVATIONS[n].name, n);
   assert.throws(() => activation("swish"), /Unknown activation "swish".*sigmoid/);
 });
 
@@ -73,7 +73,7 @@ test("tensor g equals scalar g; tensor g' equals scalar g' and tfjs autodiff (tf
 
 test("ELU's tensor form has finite gradients for large inputs", () => {
   const z = tf.tensor1d([-200, 200]);
-  const grad = tf.grad((v: tf.Tensor) => activations.elu.kind === "elementwise" ? activations.elu.tensor(v) : v)(z);
+  const grad = tf.grad((v: tf.Tensor) => ACTIVATIONS.elu.kind === "elementwise" ? ACTIVATIONS.elu.tensor(v) : v)(z);
   assert.deepEqual(Array.from(grad.dataSync()), [0, 1]);
   tf.dispose([z, grad]);
 });
@@ -83,7 +83,7 @@ test("PReLU: ∂g/∂α = min(z, 0), by finite differences and by tfjs (per-unit
     const fd = central((a) => prelu(z, a), 0.25);
     assert.ok(Math.abs(preluAlphaPrime(z) - fd) < 1e-9, `∂PReLU/∂α at z=${z}: ${preluAlphaPrime(z)} vs ${fd}`);
   }
-  const p = activations.prelu as ElementwiseActivation;
+  const p = ACTIVATIONS.prelu as ElementwiseActivation;
   const z = tf.tensor2d([[-1.5, 0.7, -0.2], [2.0, -3.0, 0.4]]);
   const alpha = tf.tensor1d([0.1, 0.2, 0.3]);
   const [, dAlpha] = tf.grads((zz: tf.Tensor, aa: tf.Tensor) => p.tensor(zz, aa))([z, alpha]);
@@ -109,7 +109,7 @@ test("softmax: probabilities, Jacobian diagonal s(1-s), JVP = J v, against finit
     const f = (d: number) => softmax(z.map((zj, j) => (j === i ? zj + d : zj))).reduce((acc, sj, j) => acc + sj * v[j], 0);
     assert.ok(Math.abs(central(f, 0) - jv[i]) < 1e-9);
   });
-  const sm = activations.softmax as VectorActivation;
+  const sm = ACTIVATIONS.softmax as VectorActivation;
   const zt = tf.tensor2d([z]), vt = tf.tensor2d([v]);
   const ours = sm.tensorBackward(zt, vt);
   const auto = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(sm.tensor(x as tf.Tensor2D), vt)))(zt);
@@ -132,7 +132,7 @@ test("maxout: max of k pieces per unit; the gradient goes only to the winning pi
     const f = (d: number) => maxout(z.map((zj, j) => (j === i ? zj + d : zj)), 2).reduce((acc, sj, j) => acc + sj * ds[j], 0);
     assert.ok(Math.abs(central(f, 0) - dz[i]) < 1e-9);
   });
-  const mo = activations.maxout as VectorActivation;
+  const mo = ACTIVATIONS.maxout as VectorActivation;
   const zt = tf.tensor2d([z, z.map((v) => -v)]), dt = tf.tensor2d([ds, ds]);
   const out = mo.tensor(zt, 2);
   assert.deepEqual(out.shape, [2, 3]);
@@ -149,7 +149,7 @@ test("no tensors are left behind by the tensor forms", () => {
   const ds = tf.tensor2d([[1, -2]]);
   const dsFull = tf.tensor2d([[1, -2, 0.5, 3]]);
   const before = tf.memory().numTensors;
-  for (const a of ACTIVATION_NAMES.map((n) => activations[n])) {
+  for (const a of ACTIVATION_NAMES.map((n) => ACTIVATIONS[n])) {
     if (a.kind === "elementwise") tf.dispose([a.tensor(z, 0.2), a.tensorPrime(z, 0.2)]);
     else tf.dispose([a.tensor(z, 2), a.tensorBackward(z, a.name === "maxout" ? ds : dsFull, 2)]);
   }

@@ -14,13 +14,14 @@ import {
 import { probe, LayerProbe } from "../lib/diagnostics/probe";
 import { layerStats, describeLayers } from "../lib/diagnostics/layer-stats";
 import { Recorder } from "../lib/diagnostics/recorder";
-import { deepSpec, smallMnist, disposeSmallMnist, runExperiment, headOf } from "../lib/diagnostics/experiments";
+import { deepSpec, runExperiment, headOf } from "../lib/diagnostics/experiments";
+import { smallMnist } from "../lib/data/mnist";
 import { layerBands, layerLines, layerProfile } from "../lib/plot/layers";
 import { MlpSpec, initMlp, initializers, InitName } from "../lib/scratch/init";
-import { MatrixMlp } from "../lib/scratch/mlp-matrix";
+import { MatrixMlp } from "../lib/nn/mlp";
 import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../lib/tf/mlp-layers";
-import { Sgd } from "../lib/train/optimizer";
+import { sgd } from "../lib/scratch/optimizers";
 import { train } from "../lib/train/train";
 
 before(async () => {
@@ -168,7 +169,7 @@ test("Recorder: snapshots every k updates, update-to-weight ratio = ρ‖∂q/�
   // Full-batch updates on the probe batch itself: the ratio of the first update is known.
   const s0 = rec.record();
   rec.snapshots.pop();
-  train(model, { x, t }, { epochs: 5, optimizer: rec.wrap(new Sgd(rho)), mode: "batch", logEvery: 0 });
+  train(model, { x, t }, { epochs: 5, optimizer: rec.wrap(sgd({ learningRate: rho })), mode: "batch", logEvery: 0 });
   assert.equal(tf.memory().numTensors, before);
   assert.deepEqual(rec.stepAxis(), [0, 2, 4]);
   rec.snapshots[0].layers.forEach((s, l) => near(s.act.mean, s0.layers[l].act.mean, 1e-7, "first snapshot = before training"));
@@ -273,13 +274,13 @@ test("runExperiment: a diverging run returns its partial history and diverged, a
   assert.equal(data.inputs, 196);
   const probe = headOf(data.train, 50);
   const before = tf.memory().numTensors;
-  const boom = runExperiment({ spec: deepSpec({ inputs: 196, depth: 6, width: 64, hidden: "relu" }), init: "standardNormal", seed: 2, data, epochs: 3, rho: 0.01 });
+  const boom = runExperiment({ spec: deepSpec({ inputs: 196, depth: 6, width: 64, hidden: "relu" }), init: "standardNormal", seed: 2, data, epochs: 3, learningRate: 0.01 });
   assert.equal(boom.diverged, true);
   assert.equal(boom.history.diverged, true);
   assert.ok(Number.isNaN(boom.testError));
   assert.equal(boom.history.loss.length, boom.history.epochs);
   assert.ok(boom.history.epochs < 3);
-  const ok = runExperiment({ spec: deepSpec({ inputs: 196, depth: 2, width: 16, hidden: "tanh" }), init: "glorotUniform", seed: 1, data, epochs: 2, rho: 0.1,
+  const ok = runExperiment({ spec: deepSpec({ inputs: 196, depth: 2, width: 16, hidden: "tanh" }), init: "glorotUniform", seed: 1, data, epochs: 2, learningRate: 0.1,
     record: { batch: probe, every: 5 } });
   assert.equal(ok.diverged, false);
   assert.equal(ok.history.diverged, false);
@@ -288,5 +289,5 @@ test("runExperiment: a diverging run returns its partial history and diverged, a
   assert.ok(ok.recorder!.snapshots.length > 1);
   assert.equal(tf.memory().numTensors, before, "runExperiment left tensors behind");
   tf.dispose([probe.x, probe.t]);
-  disposeSmallMnist(data);
+  tf.dispose([data.train, data.validation, data.test]);
 });

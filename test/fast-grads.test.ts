@@ -1,5 +1,5 @@
 /**
- * lib/tf/fast-grads.ts: the replaced wasm kernels give the numbers of the original ones (matMul with
+ * lib/perf/fast-grads.ts: the replaced wasm kernels give the numbers of the original ones (matMul with
  * every transpose flag, fused matMul, row gathers), autodiff and tf.layers gradients are unchanged, and
  * nothing is left behind on the wasm heap.
  */
@@ -7,10 +7,10 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { installFastWasmKernels, uninstallFastWasmKernels, fastWasmKernelsInstalled } from "../lib/tf/fast-grads";
+import { installFastWasmKernels, uninstallFastWasmKernels, fastWasmKernelsInstalled } from "../lib/perf/fast-grads";
 import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../lib/tf/mlp-layers";
-import { MatrixMlp } from "../lib/scratch/mlp-matrix";
+import { MatrixMlp } from "../lib/nn/mlp";
 import { initMlp, MlpSpec } from "../lib/scratch/init";
 import { Rng } from "../lib/random";
 import { compare } from "../lib/check/compare";

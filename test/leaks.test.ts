@@ -1,19 +1,19 @@
 /**
  * No tensor leaks across epochs: after a warm-up epoch, further epochs leave tf.memory()'s tensor and
  * data-buffer counts unchanged, for every tfjs implementation (hand-written, autodiff, tf.layers
- * lossAndGrads and fit), on the wasm backend with tfjs's kernels and with lib/tf/fast-grads's.
+ * lossAndGrads and fit), on the wasm backend with tfjs's kernels and with lib/perf/fast-grads's.
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { installFastWasmKernels, uninstallFastWasmKernels } from "../lib/tf/fast-grads";
-import { MatrixMlp } from "../lib/scratch/mlp-matrix";
+import { installFastWasmKernels, uninstallFastWasmKernels } from "../lib/perf/fast-grads";
+import { MatrixMlp } from "../lib/nn/mlp";
 import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../lib/tf/mlp-layers";
 import { initMlp, MlpSpec } from "../lib/scratch/init";
 import { Model } from "../lib/train/model";
-import { Sgd } from "../lib/train/optimizer";
+import { Optimizer, sgd, stepVariables } from "../lib/scratch/optimizers";
 import { Rng } from "../lib/random";
 
 const spec: MlpSpec = { sizes: [30, 12, 10, 4], hidden: "relu", output: "softmax", loss: "crossEntropy" };
@@ -31,14 +31,13 @@ function dataset() {
 }
 
 /** One epoch of the training loop (gather a batch, lossAndGrads, SGD step, dispose). */
-function epoch(model: Model, opt: Sgd, d: { x: tf.Tensor2D; t: tf.Tensor2D }, e: number): void {
+function epoch(model: Model, opt: Optimizer, d: { x: tf.Tensor2D; t: tf.Tensor2D }, e: number): void {
   const order = new Rng(e).permutation(N);
   for (let s = 0; s < N; s += 16) {
     const idx = tf.tensor1d(order.slice(s, s + 16), "int32");
     const xb = tf.gather(d.x, idx), tb = tf.gather(d.t, idx);
-    const { loss, grads } = model.lossAndGrads(xb, tb);
-    opt.step(model.params, grads);
-    tf.dispose([idx, xb, tb, loss, ...grads]);
+    stepVariables(opt, model.params, () => model.lossAndGrads(xb, tb), { readLoss: false });
+    tf.dispose([idx, xb, tb]);
   }
 }
 
@@ -54,7 +53,7 @@ for (const kernels of ["stock", "fast"] as const) {
       else uninstallFastWasmKernels();
       const d = dataset();
       const model = new Kind(spec, initMlp(spec, { rng: new Rng(1) }));
-      const opt = new Sgd(0.1);
+      const opt = sgd({ learningRate: 0.1 });
       epoch(model, opt, d, 1);
       const before = counts();
       for (let e = 2; e <= 4; e++) epoch(model, opt, d, e);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import {
-  losses, loss, LOSS_NAMES, isFusedOutput, squaredError, crossEntropy, klDivergence,
+  LOSSES, loss, LOSS_NAMES, isFusedOutput, squaredError, crossEntropy, klDivergence,
   softmaxCrossEntropy, softmaxCrossEntropyGrad,
 } from "../lib/scratch/losses";
 import { softmax } from "../lib/scratch/activations";
@@ -28,7 +28,7 @@ test("the lecture's formulas: ½Σ(t-s)², -Σ t log s, KL = cross-entropy - ent
 
 test("scalar gradients match central differences for every loss", () => {
   for (const name of LOSS_NAMES) {
-    const q = losses[name];
+    const q = LOSSES[name];
     S.forEach((s, n) => {
       const g = q.grad(s, T[n]);
       s.forEach((_, i) => {
@@ -52,7 +52,7 @@ test("softmax cross-entropy from logits: gradient softmax(z) - t", () => {
 test("tensor forms: batch mean equals the scalar mean; tensorGrad equals tf.grad of the tensor loss", () => {
   const s = tf.tensor2d(S), t = tf.tensor2d(T);
   for (const name of LOSS_NAMES) {
-    const q = losses[name];
+    const q = LOSSES[name];
     const mean = (q.q(S[0], T[0]) + q.q(S[1], T[1])) / 2;
     const value = q.tensor(s, t);
     assert.ok(Math.abs(value.dataSync()[0] - mean) < 1e-6 * Math.max(1, mean), `${name}: ${value.dataSync()[0]} vs ${mean}`);
@@ -74,7 +74,7 @@ test("fused output layers and the registry", () => {
   assert.ok(isFusedOutput("sigmoid", "binaryCrossEntropy"));
   assert.ok(!isFusedOutput("sigmoid", "squaredError"));
   assert.ok(!isFusedOutput("linear", "crossEntropy"));
-  assert.equal(loss("kl"), losses.kl);
+  assert.equal(loss("kl"), LOSSES.kl);
   assert.throws(() => loss("hinge"), /Unknown loss "hinge".*squaredError/);
   assert.throws(() => squaredError([1, 2], [1]), /output has 2 values but the target has 1/);
 });

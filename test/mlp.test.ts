@@ -11,7 +11,7 @@ import { ACTIVATION_NAMES, ActivationName, softmax } from "../lib/scratch/activa
 import { LossName } from "../lib/scratch/losses";
 import { initMlp, MlpSpec, MlpWeights, fullSpec } from "../lib/scratch/init";
 import { ScalarMlp } from "../lib/scratch/mlp-scalar";
-import { MatrixMlp, Dense, weightsFromTensors } from "../lib/scratch/mlp-matrix";
+import { MatrixMlp, weightsFromTensors } from "../lib/nn/mlp";
 import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../lib/tf/mlp-layers";
 import { gradCheck, describeGradCheck } from "../lib/check/gradcheck";
@@ -149,19 +149,6 @@ test("a scalar gradient step with small ρ lowers the loss", () => {
   mlp.step(mlp.backprop(c.X, c.T).grads, 0.05);
   assert.ok(mlp.loss(c.X, c.T) < before);
   assert.throws(() => mlp.step(mlp.backprop(c.X, c.T).grads, -1), /learning rate ρ must be a positive number/);
-});
-
-test("the Dense layer follows the forward/backward contract: dx, dW, db against autodiff", () => {
-  const r = new Rng(11);
-  const normal = (rows: number, cols: number) => tf.tensor2d(Array.from({ length: rows }, () => Array.from({ length: cols }, () => r.normal())));
-  const W = tf.variable(normal(3, 2)), b = tf.variable(tf.tensor1d([0.3, -0.7]));
-  const x = normal(4, 3), dout = normal(4, 2);
-  const layer = new Dense(W, b);
-  const { out, cache } = layer.forward(x);
-  const { dx, grads } = layer.backward(dout, cache);
-  const auto = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(xx, ww), bb), dout)))([x, W, b]);
-  assert.ok(compare([dx, ...grads], auto).maxRel < 1e-5);
-  tf.dispose([W, b, x, dout, out, dx, ...grads, ...auto]);
 });
 
 test("wrong shapes and bad specs are explained", () => {

@@ -190,7 +190,7 @@ test("datasetToTensors and loadMnistTensors give the same numbers as the arrays"
   const d = loadMnist({ limit: 200, seed: 4 });
   const t = datasetToTensors(d.test, { image: true });
   assert.deepEqual(t.x.shape, [d.test.n, 28, 28, 1]);
-  assert.deepEqual(t.y.shape, [d.test.n, 10]);
+  assert.deepEqual(t.t.shape, [d.test.n, 10]);
   assert.equal(t.labels.dtype, "int32");
   assert.deepEqual(Array.from(await t.labels.data()), Array.from(d.test.labels));
   assert.deepEqual(await t.x.data(), d.test.x);
@@ -198,7 +198,7 @@ test("datasetToTensors and loadMnistTensors give the same numbers as the arrays"
   const before = tf.memory().numTensors;
   const all = await loadMnistTensors({ limit: 200, seed: 4 });
   assert.deepEqual(all.train.x.shape, [140, 784]);
-  const argmax = all.test.y.argMax(1);
+  const argmax = all.test.t.argMax(1);
   assert.deepEqual(Array.from(await argmax.data()), Array.from(d.test.labels));
   tf.dispose([argmax, all]);
   assert.equal(tf.memory().numTensors, before);

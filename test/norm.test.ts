@@ -10,11 +10,13 @@ import { initBackend } from "../lib/backend";
 import { Rng } from "../lib/random";
 import { gradCheck, describeGradCheck } from "../lib/check/gradcheck";
 import { compare } from "../lib/check/compare";
+import { tfLayerGrads, layerGrads } from "../lib/check/layer-check";
 import {
-  normForward64, normBackward64, normForward, normBackward, disposeCache, layerNormForward, layerNormBackward,
-  BatchNorm, fitStandardizer, NormAxis, VarianceKind,
+  normForward64, normBackward64, normForward, normBackward, disposeCache, fitStandardizer, NormAxis, VarianceKind,
 } from "../lib/scratch/norm";
-import { DeepMlp } from "../lib/scratch/residual";
+import { BatchNorm, LayerNorm } from "../lib/nn/normalization";
+import { DeepMlp } from "../lib/nn/deep-mlp";
+import { INFERENCE, trainingContext } from "../lib/nn/layer";
 
 const rng = new Rng(7);
 const B = 6, U = 4;
@@ -61,17 +63,10 @@ for (const axis of [0, 1] as NormAxis[]) {
 
 /** Output and gradients (x, γ, β) of a tf.layers normalization layer with autodiff, for Σ dout ⊙ out. */
 function tfjsLayer(layer: tf.layers.Layer, training: boolean) {
-  const x = tf.variable(tf.tensor2d(x0));
-  const dout = tf.tensor2d(dout0);
-  const [gammaVar, betaVar] = layer.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
-  let out: number[][] = [];
-  const { grads } = tf.variableGrads(() => {
-    const y = layer.apply(x, { training }) as tf.Tensor2D;
-    out = y.arraySync();
-    return tf.sum(tf.mul(y, dout)) as tf.Scalar;
-  }, [x, gammaVar, betaVar]);
-  const res = { out, dx: grads[x.name].arraySync(), dgamma: grads[gammaVar.name].arraySync(), dbeta: grads[betaVar.name].arraySync() };
-  tf.dispose([x, dout, ...Object.values(grads)]);
+  const [x, dout] = [tf.tensor2d(x0), tf.tensor2d(dout0)];
+  const r = tfLayerGrads(layer, x, dout, { training });
+  const res = { out: r.out.arraySync(), dx: r.dx.arraySync(), dgamma: r.grads[0].arraySync(), dbeta: r.grads[1].arraySync() };
+  tf.dispose([x, dout, r.out, r.dx, ...r.grads]);
   return res;
 }
 
@@ -85,22 +80,22 @@ test("BatchNorm matches tf.layers.batchNormalization: training forward, backward
   const [, , theirMean, theirVar] = layer.getWeights();
 
   const bn = new BatchNorm(U, { momentum, eps });
-  bn.gamma.assign(tf.tensor1d(gamma0));
-  bn.beta.assign(tf.tensor1d(beta0));
+  bn.params.gamma.assign(tf.tensor1d(gamma0));
+  bn.params.beta.assign(tf.tensor1d(beta0));
   tf.dispose([bn.runningMean, bn.runningVariance]);
   bn.runningMean = tf.tensor1d(mm);
   bn.runningVariance = tf.tensor1d(mv);
   const x = tf.tensor2d(x0), dout = tf.tensor2d(dout0);
-  const f = bn.forward(x, true);
+  const f = bn.forward(x, trainingContext());
   const back = bn.backward(dout, f.cache);
   const cOut = compare(f.out, theirs.out), cDx = compare(back.dx, theirs.dx);
-  const cParams = compare([back.dgamma, back.dbeta], [theirs.dgamma, theirs.dbeta]);
+  const cParams = compare([back.grads.gamma, back.grads.beta], [theirs.dgamma, theirs.dbeta]);
   const cRun = compare([bn.runningMean, bn.runningVariance], [theirMean, theirVar]);
   ctx.diagnostic(`batch norm vs tf.layers: out ${cOut.maxAbs.toExponential(2)}, dx ${cDx.maxAbs.toExponential(2)}, dγ/dβ ${cParams.maxAbs.toExponential(2)}, running stats ${cRun.maxAbs.toExponential(2)}`);
   for (const c of [cOut, cDx, cParams, cRun]) assert.ok(c.maxAbs < F32, JSON.stringify(c));
 
   // Inference: the running averages, the same in both.
-  const inf = bn.forward(x, false);
+  const inf = bn.forward(x, INFERENCE);
   const theirInf = layer.apply(x, { training: false }) as tf.Tensor;
   const cInf = compare(inf.out, theirInf);
   assert.ok(cInf.maxAbs < F32, JSON.stringify(cInf));
@@ -110,7 +105,7 @@ test("BatchNorm matches tf.layers.batchNormalization: training forward, backward
   assert.ok(compare(infBack.dx, expected).maxAbs < F32);
   disposeCache(f.cache);
   disposeCache(inf.cache);
-  tf.dispose([x, dout, f.out, inf.out, theirInf, back.dx, back.dgamma, back.dbeta, infBack.dx, infBack.dgamma, infBack.dbeta, theirMean, theirVar]);
+  tf.dispose([x, dout, f.out, inf.out, theirInf, back.dx, back.grads, infBack.dx, infBack.grads, theirMean, theirVar]);
   bn.dispose();
 });
 
@@ -119,14 +114,16 @@ test("layer norm matches tf.layers.layerNormalization (forward and backward)", (
   layer.build([null, U]);
   layer.setWeights([tf.tensor1d(gamma0), tf.tensor1d(beta0)]);
   const theirs = tfjsLayer(layer, true);
-  const [x, g, b, dout] = [tf.tensor2d(x0), tf.tensor1d(gamma0), tf.tensor1d(beta0), tf.tensor2d(dout0)];
-  const f = layerNormForward(x, g, b, { eps: 1e-3 });
-  const back = layerNormBackward(dout, f.cache);
-  const c = compare([f.out, back.dx, back.dgamma, back.dbeta], [theirs.out, theirs.dx, theirs.dgamma, theirs.dbeta]);
+  const ln = new LayerNorm(U, { eps: 1e-3 });
+  ln.params.gamma.assign(tf.tensor1d(gamma0));
+  ln.params.beta.assign(tf.tensor1d(beta0));
+  const [x, dout] = [tf.tensor2d(x0), tf.tensor2d(dout0)];
+  const ours = layerGrads(ln, x, dout, trainingContext());
+  const c = compare([ours.out, ours.dx, ours.grads.gamma, ours.grads.beta], [theirs.out, theirs.dx, theirs.dgamma, theirs.dbeta]);
   ctx.diagnostic(`layer norm vs tf.layers (out, dx, dγ, dβ): max abs ${c.maxAbs.toExponential(2)}`);
   assert.ok(c.maxAbs < F32, JSON.stringify(c));
-  disposeCache(f.cache);
-  tf.dispose([x, g, b, dout, f.out, back.dx, back.dgamma, back.dbeta]);
+  tf.dispose([x, dout, ours]);
+  ln.dispose();
 });
 
 test("input standardization: 1/(N-1) variance and ε, as the lecture writes it", () => {
@@ -152,12 +149,7 @@ test("bad options get clear errors; no tensors leak", () => {
   const before = tf.memory().numTensors;
   const bn = new BatchNorm(U);
   const x = tf.tensor2d(x0);
-  for (let k = 0; k < 3; k++) {
-    const f = bn.forward(x, true);
-    const back = bn.backward(x, f.cache);
-    disposeCache(f.cache);
-    tf.dispose([f.out, back.dx, back.dgamma, back.dbeta]);
-  }
+  for (let k = 0; k < 3; k++) tf.dispose(layerGrads(bn, x, x, trainingContext()));
   tf.dispose(x);
   bn.dispose();
   assert.equal(tf.memory().numTensors, before);
@@ -171,10 +163,11 @@ test("deep MLP with batch norm and residual connections: hand-written backward =
   for (const [batchNorm, residual, activation] of [[true, true, "sigmoid"], [false, true, "tanh"], [true, false, "relu"]] as const) {
     const net = new DeepMlp({ inputs: 5, width: 4, depth: 3, outputs: 3, batchNorm, residual, activation, rng: r });
     const ours = net.lossAndGrads(x, t);
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(t, net.logits(x, "batch")) as tf.Scalar, net.params);
+    const frozen = trainingContext(undefined, { frozenStats: true });
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(t, net.forward(x, frozen).z) as tf.Scalar, net.params);
     const c = compare([ours.loss, ...ours.grads], [value, ...net.params.map((p) => grads[p.name])]);
-    ctx.diagnostic(`${net.name}: max |hand-written - autodiff| = ${c.maxAbs.toExponential(2)}`);
-    assert.ok(c.maxAbs < F32, `${net.name}: ${JSON.stringify(c)}`);
+    ctx.diagnostic(`${net.description}: max |hand-written - autodiff| = ${c.maxAbs.toExponential(2)}`);
+    assert.ok(c.maxAbs < F32, `${net.description}: ${JSON.stringify(c)}`);
     assert.equal(net.lastGradNorms.length, 4);
     tf.dispose([ours.loss, ...ours.grads, value, ...Object.values(grads)]);
     net.dispose();

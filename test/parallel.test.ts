@@ -7,14 +7,14 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { DataParallelTrainer, shareOf, Barrier } from "../lib/parallel/index";
-import { MatrixMlp, TensorMlp } from "../lib/scratch/mlp-matrix";
+import { DataParallelTrainer, shareOf, Barrier } from "../lib/perf/index";
+import { MatrixMlp } from "../lib/nn/mlp";
 import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { initMlp, MlpSpec, MlpWeights } from "../lib/scratch/init";
-import { Sgd } from "../lib/train/optimizer";
+import { Optimizer, sgd, stepVariables } from "../lib/scratch/optimizers";
 import { Rng } from "../lib/random";
 import { compare } from "../lib/check/compare";
-import { installFastWasmKernels } from "../lib/tf/fast-grads";
+import { installFastWasmKernels } from "../lib/perf/fast-grads";
 
 const spec: MlpSpec = { sizes: [20, 16, 8, 3], hidden: "tanh", output: "softmax", loss: "crossEntropy" };
 
@@ -33,16 +33,15 @@ function data(n: number) {
 }
 
 /** The single-threaded reference: the same SGD loop on whole batches in the same order. */
-function singleThread(model: TensorMlp, d: ReturnType<typeof data>, orders: number[][], batchSize: number, rho: number): MlpWeights {
+function singleThread(model: MatrixMlp | AutodiffMlp, d: ReturnType<typeof data>, orders: number[][], batchSize: number, rho: number): MlpWeights {
   const x = tf.tensor2d(d.x, [d.n, 20]), t = tf.tensor2d(d.t, [d.n, 3]);
-  const opt = new Sgd(rho);
+  const opt = sgd({ learningRate: rho });
   for (const order of orders) {
     for (let s = 0; s < order.length; s += batchSize) {
       const idx = tf.tensor1d(order.slice(s, s + batchSize), "int32");
       const xb = tf.gather(x, idx), tb = tf.gather(t, idx);
-      const { loss, grads } = model.lossAndGrads(xb, tb);
-      opt.step(model.params, grads);
-      tf.dispose([idx, xb, tb, loss, ...grads]);
+      stepVariables(opt, model.params, () => model.lossAndGrads(xb, tb), { readLoss: false });
+      tf.dispose([idx, xb, tb]);
     }
   }
   tf.dispose([x, t]);

@@ -4,11 +4,11 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend";
 import { Rng } from "../lib/random";
 import { initMlp, MlpSpec } from "../lib/scratch/init";
-import { MatrixMlp } from "../lib/scratch/mlp-matrix";
+import { MatrixMlp } from "../lib/nn/mlp";
 import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../lib/tf/mlp-layers";
 import { Model } from "../lib/train/model";
-import { Optimizer, Sgd } from "../lib/train/optimizer";
+import { Optimizer, sgd } from "../lib/scratch/optimizers";
 import { train, TrainData, TRAIN_MODES, accuracy, isClassTargets, DivergedError } from "../lib/train/train";
 import { xor, spirals, moons, regression1d, regressionTensors } from "../lib/data/toy2d";
 import { datasetToTensors } from "../lib/data/mnist";
@@ -20,9 +20,9 @@ before(async () => {
 
 /** x and one-hot targets of a labelled set (the caller disposes them). */
 function tensors(set: LabeledSet): TrainData {
-  const { x, y, labels } = datasetToTensors(set);
+  const { x, t, labels } = datasetToTensors(set);
   labels.dispose();
-  return { x: x as tf.Tensor2D, t: y };
+  return { x, t };
 }
 
 function mlp(spec: MlpSpec, seed: number): MatrixMlp {
@@ -32,7 +32,7 @@ function mlp(spec: MlpSpec, seed: number): MatrixMlp {
 test("XOR: a 2-4-2 tanh MLP reaches 100 % training accuracy (batch BackProp, ρ = 1, seed 1)", () => {
   const d = tensors(xor(4));
   const m = mlp({ sizes: [2, 4, 2], hidden: "tanh", output: "softmax", loss: "crossEntropy" }, 1);
-  const h = train(m, d, { epochs: 100, optimizer: new Sgd(1), mode: "batch", logEvery: 0 });
+  const h = train(m, d, { epochs: 100, optimizer: sgd({ learningRate: 1 }), mode: "batch", logEvery: 0 });
   assert.equal(h.accuracy[h.epochs - 1], 1, `accuracy ${h.accuracy[h.epochs - 1]}`);
   assert.ok(h.loss[h.epochs - 1] < 0.05, `loss ${h.loss[h.epochs - 1]}`);
   assert.equal(h.accuracy[0] < 1, true, "not already solved at the start");
@@ -43,7 +43,7 @@ test("XOR: a 2-4-2 tanh MLP reaches 100 % training accuracy (batch BackProp, ρ 
 test("spirals: a 2-16-16-2 tanh MLP reaches ≥ 95 % training accuracy (mini-batches of 32, ρ = 0.5, seed 0)", () => {
   const d = tensors(spirals(200, { rng: new Rng(1) }));
   const m = mlp({ sizes: [2, 16, 16, 2], hidden: "tanh", output: "softmax", loss: "crossEntropy" }, 0);
-  const h = train(m, d, { epochs: 300, optimizer: new Sgd(0.5), mode: "minibatch", batchSize: 32, rng: new Rng(2), logEvery: 0 });
+  const h = train(m, d, { epochs: 300, optimizer: sgd({ learningRate: 0.5 }), mode: "minibatch", batchSize: 32, rng: new Rng(2), logEvery: 0 });
   const acc = h.accuracy[h.epochs - 1];
   assert.ok(acc >= 0.95, `spirals accuracy ${acc}`);
   assert.ok(h.accuracy[0] < 0.7, "spirals are not solved at the start");
@@ -61,7 +61,7 @@ test("no tensor leaks: tf.memory().numTensors is the same after every epoch (eve
       const counts: number[] = [];
       const start = tf.memory().numTensors;
       train(m, d, {
-        epochs: 4, optimizer: new Sgd(0.1), mode, rng: new Rng(1), validation: v, logEvery: 0,
+        epochs: 4, optimizer: sgd({ learningRate: 0.1 }), mode, rng: new Rng(1), validation: v, logEvery: 0,
         earlyStopping: { patience: 10 }, onEpoch: () => counts.push(tf.memory().numTensors),
       });
       assert.ok(counts.every((c) => c === counts[0]), `${Impl.name} ${mode}: tensors per epoch ${counts}`);
@@ -74,7 +74,7 @@ test("no tensor leaks: tf.memory().numTensors is the same after every epoch (eve
 
 /** A model that records which rows it was given and trains a counter; loss per epoch is scripted. */
 class Recorder implements Model {
-  readonly inputSize = 1;
+  readonly inputShape = [1];
   readonly outputSize = 1;
   readonly params = [tf.variable(tf.scalar(0))];
   batches: number[][] = [];
@@ -92,7 +92,10 @@ class Recorder implements Model {
   }
 }
 /** θ ← θ + 1 per update, so θ tells how many updates ran. */
-const counter: Optimizer = { name: "counter", step: (params) => params.forEach((p) => p.assign(tf.add(p, 1))) };
+const counter: Optimizer = {
+  name: "counter", iterations: 0, currentLearningRate: () => 1, reset: () => undefined,
+  step: (theta, gradientAt) => { gradientAt(theta); theta.forEach((_, i) => { theta[i] += 1; }); },
+};
 const rows = (n: number) => ({ x: tf.tensor2d(Array.from({ length: n }, (_, i) => [i])), t: tf.zeros([n, 1]) as tf.Tensor2D });
 
 test("the four modes as the lecture defines them: updates per epoch and sample order", () => {
@@ -140,7 +143,7 @@ test("same seed, same history; progress lines every k epochs, quiet with logEver
   const spec: MlpSpec = { sizes: [2, 6, 2], hidden: "relu", output: "softmax", loss: "crossEntropy" };
   const run = (seed: number, logEvery: number, lines: string[] = []) => {
     const m = mlp(spec, 1);
-    const h = train(m, d, { epochs: 10, optimizer: new Sgd(0.3), batchSize: 8, rng: new Rng(seed), logEvery, log: (l) => lines.push(l), validation: d });
+    const h = train(m, d, { epochs: 10, optimizer: sgd({ learningRate: 0.3 }), batchSize: 8, rng: new Rng(seed), logEvery, log: (l) => lines.push(l), validation: d });
     m.dispose();
     return h;
   };
@@ -157,8 +160,8 @@ test("same seed, same history; progress lines every k epochs, quiet with logEver
 test("a diverging run stops with an error that suggests a smaller learning rate", () => {
   const r = regressionTensors(regression1d(20, { rng: new Rng(1), range: [-30, 30] }));
   const m = mlp({ sizes: [1, 8, 1], hidden: "relu" }, 1);
-  assert.throws(() => train(m, r, { epochs: 50, optimizer: new Sgd(10), mode: "batch", logEvery: 0 }),
-    /loss diverged at epoch \d+ .*learning rate is probably too large.*SGD\(ρ=10\)/);
+  assert.throws(() => train(m, r, { epochs: 50, optimizer: sgd({ learningRate: 10 }), mode: "batch", logEvery: 0 }),
+    /loss diverged at epoch \d+ .*learning rate is probably too large.*SGD\(ε=10\)/);
   tf.dispose(r);
   m.dispose();
 });
@@ -166,12 +169,12 @@ test("a diverging run stops with an error that suggests a smaller learning rate"
 test("onDiverge \"stop\": the same run ends at the diverged epoch and returns the epochs before it", () => {
   const r = regressionTensors(regression1d(20, { rng: new Rng(1), range: [-30, 30] }));
   const spec: MlpSpec = { sizes: [1, 8, 1], hidden: "relu" };
-  const opts = { epochs: 50, optimizer: new Sgd(10), mode: "batch" as const, logEvery: 0 };
+  const opts = { epochs: 50, optimizer: sgd({ learningRate: 10 }), mode: "batch" as const, logEvery: 0 };
   // The default is "throw", with the message of the test above; it says at which epoch.
   const m1 = mlp(spec, 1);
   let message = "";
   assert.throws(() => train(m1, r, { ...opts, onDiverge: "throw" }), (e: Error) => ((message = e.message), true));
-  assert.match(message, /^train: the loss diverged at epoch \d+ .*learning rate is probably too large.*SGD\(ρ=10\)/);
+  assert.match(message, /^train: the loss diverged at epoch \d+ .*learning rate is probably too large.*SGD\(ε=10\)/);
   const at = Number(/epoch (\d+)/.exec(message)![1]);
   assert.ok(at > 1, `diverges after a few epochs (at ${at})`);
   m1.dispose();
@@ -200,8 +203,8 @@ test("onDiverge \"stop\": the same run ends at the diverged epoch and returns th
   m3.dispose();
   // A run that does not diverge says so; a wrong value is an error.
   const m4 = mlp(spec, 1);
-  assert.equal(train(m4, r, { ...opts, epochs: 2, optimizer: new Sgd(1e-4), onDiverge: "stop" }).diverged, false);
-  assert.equal(train(m4, r, { ...opts, epochs: 2, optimizer: new Sgd(1e-4) }).diverged, false);
+  assert.equal(train(m4, r, { ...opts, epochs: 2, optimizer: sgd({ learningRate: 1e-4 }), onDiverge: "stop" }).diverged, false);
+  assert.equal(train(m4, r, { ...opts, epochs: 2, optimizer: sgd({ learningRate: 1e-4 }) }).diverged, false);
   assert.throws(() => train(m4, r, { ...opts, onDiverge: "ignore" as never }), /onDiverge must be "throw" or "stop", got "ignore"/);
   m4.dispose();
   tf.dispose(r);
@@ -211,7 +214,7 @@ test("onDiverge \"stop\" also ends on a DivergedError thrown during an update (e
   const d = rows(4);
   const nanAt = (k: number, error: () => Error): Optimizer => {
     let steps = 0;
-    return { name: "nan", step: (params) => { if (++steps === k) throw error(); counter.step(params, []); } };
+    return { ...counter, name: "nan", step: (theta, g) => { if (++steps === k) throw error(); counter.step(theta, g); } };
   };
   const diverged = () => new DivergedError("summarize: the values contain NaN (did training diverge?)");
   const m = new Recorder();
@@ -226,7 +229,7 @@ test("onDiverge \"stop\" also ends on a DivergedError thrown during an update (e
   // train's own divergence error is a DivergedError too (same message as ever).
   const r = regressionTensors(regression1d(20, { rng: new Rng(1), range: [-30, 30] }));
   const net = mlp({ sizes: [1, 8, 1], hidden: "relu" }, 1);
-  assert.throws(() => train(net, r, { epochs: 50, optimizer: new Sgd(10), mode: "batch", logEvery: 0 }), DivergedError);
+  assert.throws(() => train(net, r, { epochs: 50, optimizer: sgd({ learningRate: 10 }), mode: "batch", logEvery: 0 }), DivergedError);
   net.dispose();
   tf.dispose([d, r]);
   m.params[0].dispose();
@@ -236,14 +239,14 @@ test("wrong shapes and options name what was expected and what was given", () =>
   const m = mlp({ sizes: [2, 3, 2], output: "softmax", loss: "crossEntropy" }, 1);
   const x = tf.zeros([4, 2]) as tf.Tensor2D, t = tf.zeros([4, 2]) as tf.Tensor2D;
   const x3 = tf.zeros([4, 3]) as tf.Tensor2D, t1 = tf.zeros([4, 1]) as tf.Tensor2D, t5 = tf.zeros([5, 2]) as tf.Tensor2D;
-  const opt = { epochs: 1, optimizer: new Sgd(0.1), logEvery: 0 };
-  assert.throws(() => train(m, { x: x3, t }, opt), /train: x should be \[N, 2\] \(N samples × 2 inputs\), got \[4, 3\]/);
+  const opt = { epochs: 1, optimizer: sgd({ learningRate: 0.1 }), logEvery: 0 };
+  assert.throws(() => train(m, { x: x3, t }, opt), /train: x should be \[N, 2\] \(N samples of \[2\]\), got \[4, 3\]/);
   assert.throws(() => train(m, { x, t: t1 }, opt), /targets should be \[N, 2\].*got \[4, 1\]/);
   assert.throws(() => train(m, { x, t: t5 }, opt), /x has 4 samples but targets have 5/);
   assert.throws(() => train(m, { x, t }, { ...opt, validation: { x: x3, t } }), /validation data.*got \[4, 3\]/);
   assert.throws(() => train(m, { x, t }, { ...opt, mode: "batch", batchSize: 2 }), /batchSize applies to mode "minibatch" only/);
   assert.throws(() => train(m, { x, t }, { ...opt, mode: "stochastic" as never }), /unknown mode "stochastic". Valid modes: batch, minibatch, incremental, online/);
-  assert.throws(() => new Sgd(0), /learning rate ρ must be a positive number/);
+  assert.throws(() => sgd({ learningRate: 0 }), /learning rate ε must be a positive number/);
   tf.dispose([x, t, x3, t1, t5]);
   m.dispose();
 });

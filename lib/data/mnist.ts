@@ -351,20 +351,27 @@ export function loadMnist(opts: MnistOptions = {}): MnistData {
 }
 
 /** A `LabeledSet` as tensors (a type, not an interface, so `tf.dispose(t)` accepts it). */
-export type SetTensors = {
-  /** Inputs: [n, features], or [n, height, width, 1] with `image: true`. */
-  x: tf.Tensor;
-  /** One-hot labels, [n, numClasses], float32. */
-  y: tf.Tensor2D;
+/**
+ * The one data shape of the library, from every loader to `train()`: inputs, one-hot targets and integer
+ * labels of the same n examples. Free it with `tf.dispose(set)`.
+ */
+export type TensorSet<X extends tf.Tensor = tf.Tensor2D> = {
+  /** Inputs: [n, features], or [n, height, width, 1] for images (`image: true`). */
+  x: X;
+  /** One-hot targets, [n, numClasses], float32: what the loss compares the outputs with. */
+  t: tf.Tensor2D;
   /** Integer labels, [n], int32. */
   labels: tf.Tensor1D;
 };
 
 /**
- * Copies a set into tensors (dispose them, e.g. `tf.dispose(t)`, when done).
+ * Copies a set into tensors (free them with `tf.dispose(set)`).
  * `image: true` shapes 2-D examples as [n, height, width, 1] for convolutions.
  */
-export function datasetToTensors(set: LabeledSet, opts: { image?: boolean } = {}): SetTensors {
+export function datasetToTensors(set: LabeledSet): TensorSet;
+export function datasetToTensors(set: LabeledSet, opts: { image: true }): TensorSet<tf.Tensor4D>;
+export function datasetToTensors(set: LabeledSet, opts: { image?: boolean }): TensorSet<tf.Tensor>;
+export function datasetToTensors(set: LabeledSet, opts: { image?: boolean } = {}): TensorSet<tf.Tensor> {
   let xShape: number[] = [set.n, set.features];
   if (opts.image) {
     if (set.shape.length !== 2) {
@@ -374,23 +381,25 @@ export function datasetToTensors(set: LabeledSet, opts: { image?: boolean } = {}
   }
   return {
     x: tf.tensor(set.x, xShape, "float32"),
-    y: tf.tensor2d(set.oneHot, [set.n, set.numClasses], "float32"),
+    t: tf.tensor2d(set.oneHot, [set.n, set.numClasses], "float32"),
     labels: tf.tensor1d(set.labels, "int32"),
   };
 }
 
-/** Embedded MNIST as tensors, one `SetTensors` per split. */
-export type MnistTensors = {
-  train: SetTensors;
-  validation: SetTensors;
-  test: SetTensors;
+/** Embedded MNIST as tensors, one `TensorSet` per split (free with `tf.dispose(data)`). */
+export type MnistTensors<X extends tf.Tensor = tf.Tensor2D> = {
+  train: TensorSet<X>;
+  validation: TensorSet<X>;
+  test: TensorSet<X>;
 };
 
 /**
  * `loadMnist` as tensors: activates the backend first (initBackend), then copies each split.
  * `image: true` gives inputs of shape [n, 28, 28, 1] ([n, 14, 14, 1] with `pool: 2`).
  */
-export async function loadMnistTensors(opts: MnistOptions & { image?: boolean } = {}): Promise<MnistTensors> {
+export async function loadMnistTensors(opts?: MnistOptions & { image?: false }): Promise<MnistTensors>;
+export async function loadMnistTensors(opts: MnistOptions & { image: true }): Promise<MnistTensors<tf.Tensor4D>>;
+export async function loadMnistTensors(opts: MnistOptions & { image?: boolean } = {}): Promise<MnistTensors<tf.Tensor>> {
   await initBackend();
   const data = loadMnist(opts);
   const image = { image: opts.image };
@@ -398,5 +407,35 @@ export async function loadMnistTensors(opts: MnistOptions & { image?: boolean } 
     train: datasetToTensors(data.train, image),
     validation: datasetToTensors(data.validation, image),
     test: datasetToTensors(data.test, image),
+  };
+}
+
+/** A small pooled MNIST as tensors, with its size and a description, for the fast cells of lectures 03–05. */
+export type SmallMnist = MnistTensors & {
+  /** Inputs per sample: (28 / pool)². */
+  inputs: number;
+  /** Side of the (pooled) image. */
+  side: number;
+  /** What it is, in words (Spanish, for the notebooks). */
+  source: string;
+};
+
+/**
+ * `limit` digits of embedded MNIST (default 2000, stratified; 70 % train, 10 % validation, 20 % test) as
+ * tensors, each image averaged over pool × pool blocks (pool 2: 14 × 14 = 196 inputs, a quarter of the
+ * work of 784). Synchronous: the backend must be set (bp.setup() in the first cell).
+ */
+export function smallMnist(opts: { limit?: number; seed?: number; pool?: number } = {}): SmallMnist {
+  const pool = opts.pool ?? 2;
+  const data = loadMnist({ limit: opts.limit ?? 2000, seed: opts.seed ?? 0, pool });
+  const side = data.train.shape[0];
+  return {
+    train: datasetToTensors(data.train),
+    validation: datasetToTensors(data.validation),
+    test: datasetToTensors(data.test),
+    inputs: data.train.features,
+    side,
+    source: `MNIST embebido: ${data.train.n} de entrenamiento, ${data.validation.n} de validación, ${data.test.n} de test, ` +
+      `imágenes ${side}×${side}${pool > 1 ? ` (promedio de bloques ${pool}×${pool})` : ""}`,
   };
 }

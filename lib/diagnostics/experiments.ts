@@ -5,59 +5,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
-import { loadMnist, LabeledSet } from "../data/mnist";
+import type { SmallMnist } from "../data/mnist";
 import { ActivationName } from "../scratch/activations";
 import { InitChoice, initMlp, MlpSpec, fullSpec, layerCount, layerActivation } from "../scratch/init";
-import { MatrixMlp } from "../scratch/mlp-matrix";
-import { Sgd } from "../train/optimizer";
+import { MatrixMlp } from "../nn/mlp";
+import { sgd } from "../scratch/optimizers";
 import { train, accuracy, DivergedError, History, TrainData, TrainOptions } from "../train/train";
 import { Recorder, RecorderOptions } from "./recorder";
 import { probe } from "./probe";
 import { layerStats, LayerStats, StatsOptions } from "./layer-stats";
 
 /** Inputs and one-hot targets: the data `train` takes. */
-export type XT = TrainData;
-
-/** A small MNIST as tensors. */
-export interface SmallMnist {
-  train: XT;
-  validation: XT;
-  test: XT;
-  /** Inputs per sample: (28 / pool)². */
-  inputs: number;
-  /** Side of the (pooled) image. */
-  side: number;
-  /** What it is, in words (Spanish, for the notebooks). */
-  source: string;
-}
-
-function tensorsOf(set: LabeledSet): XT {
-  return { x: tf.tensor2d(set.x, [set.n, set.features]), t: tf.tensor2d(set.oneHot, [set.n, set.numClasses]) };
-}
-
-/**
- * `limit` digits of embedded MNIST (stratified; 70 % train, 10 % validation, 20 % test) as tensors, each
- * image averaged over pool × pool blocks by `loadMnist` (pool 2: 14 × 14 = 196 inputs, a quarter of the work of 784).
- */
-export function smallMnist(opts: { limit?: number; seed?: number; pool?: number } = {}): SmallMnist {
-  const pool = opts.pool ?? 2;
-  const data = loadMnist({ limit: opts.limit ?? 2000, seed: opts.seed ?? 0, pool });
-  const side = data.train.shape[0];
-  return {
-    train: tensorsOf(data.train),
-    validation: tensorsOf(data.validation),
-    test: tensorsOf(data.test),
-    inputs: data.train.features,
-    side,
-    source: `MNIST embebido: ${data.train.n} de entrenamiento, ${data.validation.n} de validación, ${data.test.n} de test, ` +
-      `imágenes ${side}×${side}${pool > 1 ? ` (promedio de bloques ${pool}×${pool})` : ""}`,
-  };
-}
-
-/** Frees the tensors of a SmallMnist. */
-export function disposeSmallMnist(d: SmallMnist): void {
-  tf.dispose([d.train.x, d.train.t, d.validation.x, d.validation.t, d.test.x, d.test.t]);
-}
+type XT = TrainData;
 
 /** The first n samples of a set (shares nothing with it: dispose the result). */
 export function headOf(d: XT, n: number): XT {
@@ -79,7 +38,7 @@ export function deepSpec(opts: { inputs: number; depth: number; width: number; h
 }
 
 /** Classification error (1 − accuracy) of a model on a set. */
-export function errorRate(model: { predict(x: tf.Tensor2D): tf.Tensor2D }, d: XT): number {
+export function errorRate(model: { predict(x: tf.Tensor): tf.Tensor2D }, d: XT): number {
   const s = model.predict(d.x);
   try {
     return 1 - accuracy(s, d.t);
@@ -95,8 +54,8 @@ export interface RunOptions {
   seed: number;
   data: SmallMnist;
   epochs: number;
-  /** Learning rate ρ of plain SGD. */
-  rho: number;
+  /** Learning rate of plain SGD (the lecture's ρ). */
+  learningRate: number;
   batchSize?: number;
   /** Record per-layer statistics on this probe batch while training. */
   record?: { batch: XT } & RecorderOptions;
@@ -132,10 +91,10 @@ export function runExperiment(o: RunOptions): RunResult {
   };
   let history: History;
   try {
-    const sgd = new Sgd(o.rho);
+    const optimizer = sgd({ learningRate: o.learningRate });
     history = train(model, o.data.train, {
       epochs: o.epochs,
-      optimizer: recorder ? recorder.wrap(sgd) : sgd,
+      optimizer: recorder ? recorder.wrap(optimizer) : optimizer,
       batchSize: o.batchSize ?? 32,
       rng,
       validation: o.data.validation,

@@ -1,8 +1,9 @@
 /**
  * Looks inside an MLP on one batch: for every layer l = 1..L the pre-activations Φ^l, the outputs S^l,
  * the back-propagated gradients ∂q/∂Φ^l (the lecture's deltas, up to sign) and ∂q/∂S^l, the weights W^l
- * and their gradient ∂q/∂W^l. Works on the three tensor MLPs that share the weights format:
- *   - MatrixMlp (scratch): its own layers forward and its hand-written backward passes, layer by layer;
+ * and their gradient ∂q/∂W^l. Works on the three tensor MLPs that share the weights format, reading each
+ * one's own computation:
+ *   - MatrixMlp (scratch): the network's taps (every layer's output and the gradient at it);
  *   - AutodiffMlp and LayersMlp (TensorFlow.js): the forward pass with zero "probe" variables added to
  *     Φ^l and S^l, and tf.variableGrads, so tfjs autodiff gives ∂q/∂Φ^l = ∂q/∂(probe) along with ∂q/∂W^l.
  *     For LayersMlp every number comes from the tf.layers objects themselves (Dense kernels and biases,
@@ -10,11 +11,12 @@
  * So the same statistics can be computed for a from-scratch model and a tfjs model, and compared.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ActivationName, activations } from "../scratch/activations";
-import { losses, isFusedOutput } from "../scratch/losses";
+import { ActivationName } from "../scratch/activations";
+import { LOSSES } from "../scratch/losses";
 import { FullMlpSpec, layerActivation, layerCount, layerWidth } from "../scratch/init";
-import { MatrixMlp, Dense, ActivationLayer } from "../scratch/mlp-matrix";
-import { AutodiffMlp } from "../tf/mlp-autodiff";
+import { MatrixMlp } from "../nn/mlp";
+import { Dense } from "../nn/dense";
+import { AutodiffMlp, ForwardHooks } from "../tf/mlp-autodiff";
 import { LayersMlp } from "../tf/mlp-layers";
 import { checkBatch } from "../train/model";
 
@@ -62,12 +64,13 @@ type LayerTensors = {
  * Probes `model` on the batch x [N, M_0] with targets t [N, M_L]: one entry per layer l = 1..L.
  * The loss is the model's own mean loss q_S over the batch, so gradients match its `lossAndGrads`.
  */
-export function probe(model: ProbedModel, x: tf.Tensor2D, t: tf.Tensor2D): LayerProbe[] {
+export function probe(model: ProbedModel, x: tf.Tensor, t: tf.Tensor2D): LayerProbe[] {
   if (!(model instanceof MatrixMlp || model instanceof AutodiffMlp || model instanceof LayersMlp)) {
     throw new Error("probe: the model must be a MatrixMlp, AutodiffMlp or LayersMlp (the MLPs that share the weights format)");
   }
   checkBatch("probe", model, x, t);
-  const tensors = model instanceof MatrixMlp ? probeMatrix(model, x, t) : probeAutodiff(model, x, t);
+  const x2 = x as tf.Tensor2D;
+  const tensors = model instanceof MatrixMlp ? probeMatrix(model, x2, t) : probeAutodiff(model, x2, t);
   try {
     return tensors.map((k, i) => {
       const l = i + 1;
@@ -91,32 +94,27 @@ export function probe(model: ProbedModel, x: tf.Tensor2D, t: tf.Tensor2D): Layer
   }
 }
 
-/** The scratch model: its layers' forward, then their hand-written backward passes. */
+/** The scratch model: its taps. Dense^l is followed by g^l (the last g in the head, or a PReLU layer). */
 function probeMatrix(model: MatrixMlp, x: tf.Tensor2D, t: tf.Tensor2D): LayerTensors[] {
   return tf.tidy(() => {
-    const { out, caches } = model.forward(x);
+    const taps = model.taps(x, t);
     const L = layerCount(model.spec);
-    const q = losses[model.spec.loss];
-    // Layers come in pairs: Dense^l (cache S^{l-1}) then g^l (cache Φ^l).
-    const pre = (l: number) => caches[2 * l - 1] as tf.Tensor2D;
-    const post = (l: number) => (l === L ? out : (caches[2 * l] as tf.Tensor2D));
-    const dense = (l: number) => model.layers[2 * l - 2] as Dense;
-    const act = (l: number) => model.layers[2 * l - 1] as ActivationLayer;
-
-    const dPost = q.tensorGrad(out, t);
-    // With softmax + cross-entropy (or sigmoid + BCE) the fused ∂q/∂Φ^L = (S^L − T)/N, as lossAndGrads does.
-    let dPre = isFusedOutput(model.spec.output, model.spec.loss)
-      ? (tf.div(tf.sub(out, t), x.shape[0]) as tf.Tensor2D)
-      : act(L).backward(dPost, pre(L)).dx;
-    const result: LayerTensors[] = [];
-    let dS = dPost;
-    for (let l = L; l >= 1; l--) {
-      if (l < L) dPre = act(l).backward(dS, pre(l)).dx;
-      const back = dense(l).backward(dPre, caches[2 * l - 2] as tf.Tensor2D);
-      result[l - 1] = { pre: pre(l), post: post(l), dPre, dPost: dS, W: dense(l).W, dW: back.grads[0] };
-      dS = back.dx;
-    }
-    return result;
+    const denseAt = taps.layers.flatMap((_, k) => (model.layers[k] instanceof Dense ? [k] : []));
+    return denseAt.map((k, i) => {
+      const l = i + 1;
+      const dense = taps.layers[k];
+      const last = l === L;
+      // S^l and ∂q/∂S^l: the next layer's (g^l), or the head's for the output layer.
+      const act = last ? undefined : taps.layers[k + 1];
+      return {
+        pre: dense.output,
+        post: act ? act.output : taps.s,
+        dPre: dense.dOutput,
+        dPost: act ? act.dOutput : taps.ds,
+        W: (model.layers[k] as Dense).params.W,
+        dW: taps.grads[`${k}.W`],
+      };
+    });
   });
 }
 
@@ -125,18 +123,6 @@ interface TfStep {
   W: tf.Variable;
   affine(s: tf.Tensor2D): tf.Tensor2D;
   activate(phi: tf.Tensor2D): tf.Tensor2D;
-}
-
-/** The forward steps of an AutodiffMlp (its variables and the tensor activations it uses). */
-function autodiffSteps(model: AutodiffMlp): TfStep[] {
-  return model.vars.map((v, k) => {
-    const act = activations[layerActivation(model.spec, k + 1)];
-    return {
-      W: v.W,
-      affine: (s) => tf.add(tf.matMul(s, v.W), v.b) as tf.Tensor2D,
-      activate: (phi) => (act.kind === "elementwise" ? act.tensor(phi, v.alpha ?? model.spec.alpha) : act.tensor(phi, model.spec.pieces)) as tf.Tensor2D,
-    };
-  });
 }
 
 /** The forward steps of a LayersMlp, read off its tf.layers: Dense kernel/bias, then tf.layers activations. */
@@ -166,33 +152,44 @@ function layersSteps(model: LayersMlp): TfStep[] {
   return steps;
 }
 
+/** A forward pass with hooks on Φ^l and S^l, and the kernels W^l: what the tfjs probe needs of a model. */
+interface HookedForward {
+  Ws: tf.Variable[];
+  run(x: tf.Tensor2D, hooks: Required<ForwardHooks>): tf.Tensor2D;
+}
+
+/** A LayersMlp's steps run one after the other. */
+function layersForward(model: LayersMlp): HookedForward {
+  const steps = layersSteps(model);
+  return {
+    Ws: steps.map((s) => s.W),
+    run: (x, hooks) => steps.reduce((s, step, k) => hooks.post(k + 1, step.activate(hooks.pre(k + 1, step.affine(s)))), x),
+  };
+}
+
 /** A tfjs model: zero probes on Φ^l and S^l, and tfjs autodiff for their gradients and the weights'. */
 function probeAutodiff(model: AutodiffMlp | LayersMlp, x: tf.Tensor2D, t: tf.Tensor2D): LayerTensors[] {
   const spec: FullMlpSpec = model.spec;
-  const steps = model instanceof AutodiffMlp ? autodiffSteps(model) : layersSteps(model);
+  const fwd: HookedForward = model instanceof AutodiffMlp
+    ? { Ws: model.vars.map((v) => v.W), run: (xs, hooks) => model.forward(xs, hooks) }
+    : layersForward(model);
   const N = x.shape[0];
-  const L = steps.length;
+  const L = layerCount(spec);
   // Inside tidy, so the zeros the variables start from are freed (a variable shares their data).
   const zeroVar = (cols: number) => tf.tidy(() => tf.variable(tf.zeros([N, cols]), true, undefined, "float32"));
-  const pPre = steps.map((_, k) => zeroVar(layerWidth(spec, k + 1)));
-  const pPost = steps.map((_, k) => zeroVar(spec.sizes[k + 1]));
+  const pPre = Array.from({ length: L }, (_, k) => zeroVar(layerWidth(spec, k + 1)));
+  const pPost = Array.from({ length: L }, (_, k) => zeroVar(spec.sizes[k + 1]));
   const kept: { pre: tf.Tensor[]; post: tf.Tensor[] } = { pre: [], post: [] };
+  const hooks: Required<ForwardHooks> = {
+    pre: (l, phi) => { const p = tf.add(phi, pPre[l - 1]) as tf.Tensor2D; kept.pre.push(tf.keep(p)); return p; },
+    post: (l, s) => { const p = tf.add(s, pPost[l - 1]) as tf.Tensor2D; kept.post.push(tf.keep(p)); return p; },
+  };
   try {
-    const Ws = steps.map((s) => s.W);
-    const { value, grads } = tf.variableGrads(() => {
-      let s = x;
-      steps.forEach((step, k) => {
-        const phi = tf.add(step.affine(s), pPre[k]) as tf.Tensor2D;
-        s = tf.add(step.activate(phi), pPost[k]) as tf.Tensor2D;
-        kept.pre.push(tf.keep(phi));
-        kept.post.push(tf.keep(s));
-      });
-      return losses[spec.loss].tensor(s, t);
-    }, [...Ws, ...pPre, ...pPost]);
+    const { value, grads } = tf.variableGrads(() => LOSSES[spec.loss].tensor(fwd.run(x, hooks), t), [...fwd.Ws, ...pPre, ...pPost]);
     value.dispose();
     const out: LayerTensors[] = [];
     for (let k = 0; k < L; k++) {
-      out.push({ pre: kept.pre[k], post: kept.post[k], dPre: grads[pPre[k].name], dPost: grads[pPost[k].name], W: Ws[k], dW: grads[Ws[k].name] });
+      out.push({ pre: kept.pre[k], post: kept.post[k], dPre: grads[pPre[k].name], dPost: grads[pPost[k].name], W: fwd.Ws[k], dW: grads[fwd.Ws[k].name] });
     }
     return out;
   } catch (e) {

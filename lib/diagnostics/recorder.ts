@@ -2,7 +2,7 @@
  * Records per-layer statistics while a model trains, for scratch and tfjs MLPs alike.
  *
  *   const rec = new Recorder(model, probeBatch, { every: 20 });
- *   train(model, data, { optimizer: rec.wrap(new Sgd(0.1)), epochs: 5 });
+ *   train(model, data, { optimizer: rec.wrap(sgd({ learningRate: 0.1 })), epochs: 5 });
  *   rec.series((s) => s.saturated)      // [layer][snapshot]
  *
  * `wrap` returns an optimizer that, every `every` updates, probes the model on the fixed probe batch just
@@ -10,7 +10,7 @@
  * of thumb: around 1e-3). Any optimizer can be wrapped, since the ratio is measured on the weights.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Optimizer } from "../train/optimizer";
+import { Optimizer } from "../scratch/optimizers";
 import { layerActivation, layerCount } from "../scratch/init";
 import { probe, ProbedModel } from "./probe";
 import { layerStats, LayerStats, StatsOptions } from "./layer-stats";
@@ -46,16 +46,20 @@ export class Recorder {
   readonly snapshots: Snapshot[] = [];
   readonly every: number;
   private readonly x: tf.Tensor2D;
+  /** Where W^l starts in the flat parameter vector θ the optimizer steps, and its size. */
+  private readonly weightSpans: { at: number; size: number }[];
   private readonly t: tf.Tensor2D;
   private readonly weightIdx: number[];
   private steps = 0;
 
   /** `batch` is a fixed probe batch (e.g. 500 training samples); it is copied, the caller keeps its tensors. */
-  constructor(readonly model: ProbedModel, batch: { x: tf.Tensor2D; t: tf.Tensor2D }, readonly opts: RecorderOptions = {}) {
+  constructor(readonly model: ProbedModel, batch: { x: tf.Tensor; t: tf.Tensor2D }, readonly opts: RecorderOptions = {}) {
     this.every = opts.every ?? 10;
     if (!Number.isInteger(this.every) || this.every < 1) throw new Error(`Recorder: every must be a positive integer, got ${opts.every}`);
     this.weightIdx = weightIndices(model);
-    this.x = tf.clone(batch.x);
+    const offsets = model.params.reduce<number[]>((acc, p) => [...acc, acc[acc.length - 1] + p.size], [0]);
+    this.weightSpans = this.weightIdx.map((k) => ({ at: offsets[k], size: model.params[k].size }));
+    this.x = tf.clone(batch.x) as tf.Tensor2D;
     this.t = tf.clone(batch.t);
   }
 
@@ -78,24 +82,27 @@ export class Recorder {
 
   /** An optimizer that does what `inner` does, and records every `every` updates. */
   wrap(inner: Optimizer): Optimizer {
+    const norm = (v: Float64Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
     return {
-      name: inner.name,
-      step: (params: tf.Variable[], grads: tf.Tensor[]) => {
+      get name() { return inner.name; },
+      get iterations() { return inner.iterations; },
+      currentLearningRate: () => inner.currentLearningRate(),
+      reset: () => inner.reset(),
+      step: (theta, gradientAt) => {
         if (this.steps % this.every !== 0) {
-          inner.step(params, grads);
+          inner.step(theta, gradientAt);
           this.steps++;
           return;
         }
+        // The model's variables hold θ at the start of a step: probe them, then measure ‖ΔW^l‖/‖W^l‖ on θ.
         const snap = this.record();
-        const before = this.weightIdx.map((k) => tf.clone(params[k]));
-        try {
-          inner.step(params, grads);
-          snap.updateRatio = tf.tidy(() =>
-            this.weightIdx.map((k, l) => tf.div(tf.norm(tf.sub(params[k], before[l])), tf.norm(before[l])).dataSync()[0]),
-          );
-        } finally {
-          tf.dispose(before);
-        }
+        const before = this.weightSpans.map(({ at, size }) => theta.slice(at, at + size));
+        inner.step(theta, gradientAt);
+        snap.updateRatio = this.weightSpans.map(({ at, size }, l) => {
+          const w = before[l], delta = new Float64Array(size);
+          for (let i = 0; i < size; i++) delta[i] = theta[at + i] - w[i];
+          return norm(delta) / norm(w);
+        });
         this.steps++;
       },
     };

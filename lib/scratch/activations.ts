@@ -257,8 +257,8 @@ function leakyTensorPrime(z: tf.Tensor, alpha: Alpha): tf.Tensor {
 
 const elementwise = (a: Omit<ElementwiseActivation, "kind">): ElementwiseActivation => ({ kind: "elementwise", ...a });
 
-/** Every activation by name: `activations.relu.gPrime(0.5)`, `activations.softmax.tensor(z)`. */
-export const activations: { readonly [K in ActivationName]: Activation } = {
+/** Every activation by name: `ACTIVATIONS.relu.gPrime(0.5)`, `ACTIVATIONS.softmax.tensor(z)`. */
+export const ACTIVATIONS: { readonly [K in ActivationName]: Activation } = {
   linear: elementwise({
     name: "linear",
     g: linear,
@@ -372,5 +372,5 @@ export function activation(name: string): Activation {
   if (!(ACTIVATION_NAMES as readonly string[]).includes(name)) {
     throw new Error(`Unknown activation "${name}". Valid names: ${ACTIVATION_NAMES.join(", ")}`);
   }
-  return activations[name as ActivationName];
+  return ACTIVATIONS[name as ActivationName];
 }

@@ -6,7 +6,7 @@
  * Each clip also has a backward (its vector–Jacobian product), for use as a layer of a graph.
  */
 import * as tf from "@tensorflow/tfjs";
-import { GradientAt } from "./optimizers";
+import type { GradientAt } from "./optimizers";
 
 function checkRange(lo: number, hi: number): void {
   if (!(lo < hi) || Number.isNaN(lo) || Number.isNaN(hi)) throw new Error(`clipByValue: needs lo < hi, got [${lo}, ${hi}]`);

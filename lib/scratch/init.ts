@@ -9,7 +9,7 @@
  * with fan_avg = (fan_in + fan_out)/2. (Keras and tfjs draw the "normal" ones from a truncated normal.)
  */
 import { Rng, rng as sharedRng } from "../random";
-import { ActivationName, ACTIVATION_NAMES, activations, MAXOUT_PIECES } from "./activations";
+import { ActivationName, ACTIVATION_NAMES, ACTIVATIONS, MAXOUT_PIECES } from "./activations";
 import { LossName, LOSS_NAMES } from "./losses";
 
 export type InitName =
@@ -153,7 +153,7 @@ export function fullSpec(spec: MlpSpec): FullMlpSpec {
     throw new Error(`MLP pieces (maxout's k) must be an integer ≥ 2, got ${full.pieces}`);
   }
   if (Number.isNaN(full.alpha)) {
-    const uses = [full.hidden, full.output].map((n) => activations[n]).find((a) => a.kind === "elementwise" && a.defaultAlpha !== undefined);
+    const uses = [full.hidden, full.output].map((n) => ACTIVATIONS[n]).find((a) => a.kind === "elementwise" && a.defaultAlpha !== undefined);
     full.alpha = uses && uses.kind === "elementwise" ? uses.defaultAlpha! : 0;
   }
   if (!Number.isFinite(full.alpha)) throw new Error(`MLP alpha must be a finite number, got ${spec.alpha}`);

@@ -100,8 +100,8 @@ const rows = (s: tf.Tensor2D) => s.shape[0];
 /** Mean over samples of the per-sample sum over units. */
 const meanOfRowSums = (perEntry: tf.Tensor) => tf.div(tf.sum(perEntry), rows(perEntry as tf.Tensor2D)) as tf.Scalar;
 
-/** Every loss by name: `losses.crossEntropy.tensor(s, t)`. */
-export const losses: { readonly [K in LossName]: Loss } = {
+/** Every loss by name: `LOSSES.crossEntropy.tensor(s, t)`. */
+export const LOSSES: { readonly [K in LossName]: Loss } = {
   squaredError: {
     name: "squaredError",
     q: squaredError,
@@ -147,7 +147,7 @@ export function loss(name: string): Loss {
   if (!(LOSS_NAMES as readonly string[]).includes(name)) {
     throw new Error(`Unknown loss "${name}". Valid names: ${LOSS_NAMES.join(", ")}`);
   }
-  return losses[name as LossName];
+  return LOSSES[name as LossName];
 }
 
 /**

@@ -14,8 +14,8 @@
  * cross-entropy (or sigmoid + binary cross-entropy) δ^L_i simplifies to t_i - s^L_i again.
  * Softmax and maxout are not unit by unit: δ^l = Jᵀ e^l with their Jacobian J (see activations.ts).
  */
-import { activations, ElementwiseActivation } from "./activations";
-import { losses, isFusedOutput } from "./losses";
+import { ACTIVATIONS, ElementwiseActivation } from "./activations";
+import { LOSSES, isFusedOutput } from "./losses";
 import { MlpSpec, FullMlpSpec, MlpWeights, fullSpec, checkWeights, layerCount, layerActivation, layerWidth } from "./init";
 
 /** Everything the forward pass computes for one sample, indexed as in the lecture. */
@@ -74,7 +74,7 @@ export class ScalarMlp {
     const s: number[][] = [[1, ...x]];
     const phi: number[][] = [[]];
     for (let l = 1; l <= this.L; l++) {
-      const act = activations[layerActivation(this.spec, l)];
+      const act = ACTIVATIONS[layerActivation(this.spec, l)];
       const width = layerWidth(this.spec, l);
       phi[l] = [Number.NaN];
       for (let i = 1; i <= width; i++) {
@@ -100,7 +100,7 @@ export class ScalarMlp {
   /** q_S(Θ) = (1/N) Σ_n q_n(Θ) over samples X (N × M_0) with targets T (N × M_L). */
   loss(X: readonly (readonly number[])[], T: readonly (readonly number[])[]): number {
     this.checkData(X, T);
-    const q = losses[this.spec.loss];
+    const q = LOSSES[this.spec.loss];
     let total = 0;
     for (let n = 0; n < X.length; n++) total += q.q(this.predict(X[n]), T[n]);
     return total / X.length;
@@ -113,7 +113,7 @@ export class ScalarMlp {
   backprop(X: readonly (readonly number[])[], T: readonly (readonly number[])[]): ScalarGradients {
     this.checkData(X, T);
     const M = this.spec.sizes, L = this.L, N = X.length;
-    const q = losses[this.spec.loss];
+    const q = LOSSES[this.spec.loss];
     const fused = isFusedOutput(this.spec.output, this.spec.loss);
     // dTheta[l][i][j] accumulates ∂q_S/∂θ^l_ij; dAlpha[l][i] accumulates ∂q_S/∂α^l_i.
     const dTheta = this.theta.map((layer) => layer.map((row) => row.map(() => 0)));
@@ -145,7 +145,7 @@ export class ScalarMlp {
           for (let j = 0; j <= M[l - 1]; j++) dTheta[l][i][j] -= delta[l][i] * s[l - 1][j]; // ∂q_n/∂θ^l_ij = -δ^l_i s^{l-1}_j
         }
         if (this.alpha[l].length > 0) {
-          const prelu = activations.prelu as ElementwiseActivation;
+          const prelu = ACTIVATIONS.prelu as ElementwiseActivation;
           for (let i = 1; i <= M[l]; i++) dAlpha[l][i] -= e[l][i] * prelu.alphaPrime!(phi[l][i]); // ∂q_n/∂α^l_i
         }
       }
@@ -177,7 +177,7 @@ export class ScalarMlp {
    */
   private deltas(l: number, phi: number[], e: number[], fusedDelta?: number[]): number[] {
     if (fusedDelta) return [Number.NaN, ...fusedDelta];
-    const act = activations[layerActivation(this.spec, l)];
+    const act = ACTIVATIONS[layerActivation(this.spec, l)];
     if (act.kind === "vector") return [Number.NaN, ...act.backward(phi.slice(1), e.slice(1), this.spec.pieces)];
     const d = [Number.NaN];
     for (let i = 1; i < phi.length; i++) d[i] = act.gPrime(phi[i], this.alphaOf(l, i)) * e[i]; // δ^l_i = g'(φ^l_i) e^l_i

@@ -6,7 +6,7 @@
  * We solve H Δθ = -g by Gaussian elimination instead of forming H⁻¹ (same O(n³) time, fewer rounding
  * errors); the Hessian itself needs n² numbers, which is what rules the method out for networks.
  */
-import { GradientAt, VectorOptimizer } from "./optimizers";
+import type { GradientAt, Optimizer } from "./optimizers";
 
 /** H(θ), the n×n Hessian at θ (rows as arrays). */
 export type HessianAt = (theta: Float64Array) => ArrayLike<number>[];
@@ -64,7 +64,7 @@ export interface NewtonOptions {
   damping?: number;
 }
 
-class NewtonOptimizer implements VectorOptimizer {
+class NewtonOptimizer implements Optimizer {
   readonly name: string;
   private k = 0;
   constructor(private readonly opts: NewtonOptions) {
@@ -91,7 +91,7 @@ class NewtonOptimizer implements VectorOptimizer {
 }
 
 /** Algorithm 8.8 as an optimizer: θ ← θ - (H + λI)⁻¹ g. */
-export function newton(opts: NewtonOptions): VectorOptimizer {
+export function newton(opts: NewtonOptions): Optimizer {
   return new NewtonOptimizer(opts);
 }
 

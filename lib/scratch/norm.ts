@@ -11,7 +11,8 @@
  * ("population", 1/b, is the default so that the numbers match tf.layers; "sample" is 1/(b-1)).
  *
  * Two forms: float64 on number[][] (`normForward64`/`normBackward64`, for the gradient check) and tfjs
- * tensors (`normForward`/`normBackward`, `BatchNorm`, `layerNorm*`) for training.
+ * tensors (`normForward`/`normBackward`), which the BatchNorm and LayerNorm layers (lib/nn/normalization.ts)
+ * use for training.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -218,90 +219,4 @@ export function normBackward(dout: tf.Tensor2D, cache: NormCache): { dx: tf.Tens
 /** Releases the tensors a forward pass kept for the backward pass. */
 export function disposeCache(cache: NormCache): void {
   tf.dispose([cache.xhat, cache.invStd, cache.gamma]);
-}
-
-/** Layer normalization, forward (each sample over its units). */
-export function layerNormForward(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, opts: NormOptions = {}): { out: tf.Tensor2D; cache: NormCache } {
-  const { out, cache, mean, variance } = normForward(x, gamma, beta, 1, opts);
-  tf.dispose([mean, variance]);
-  return { out, cache };
-}
-
-/** Layer normalization, backward. */
-export function layerNormBackward(dout: tf.Tensor2D, cache: NormCache): { dx: tf.Tensor2D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
-  return normBackward(dout, cache);
-}
-
-/** How a BatchNorm layer normalizes: see `BatchNorm.forward`. */
-export type BatchNormMode = "train" | "inference" | "batch";
-
-export interface BatchNormOptions extends NormOptions {
-  /**
-   * Weight of the past in the running averages: μ_run ← m μ_run + (1-m) μ_B (tf.layers' default 0.99;
-   * with few steps of training the averages are still near their start, 0 and 1).
-   */
-  momentum?: number;
-}
-
-/**
- * A batch-normalization layer: γ and β (trainable, tf.Variables) and the running mean and variance used at
- * inference. `forward(x, true)` normalizes with the batch's statistics and updates the running averages;
- * `forward(x, false)` uses the running averages (inference).
- */
-export class BatchNorm {
-  readonly gamma: tf.Variable;
-  readonly beta: tf.Variable;
-  runningMean: tf.Tensor1D;
-  runningVariance: tf.Tensor1D;
-  readonly momentum: number;
-  readonly eps: number;
-  readonly variance: VarianceKind;
-
-  constructor(readonly units: number, opts: BatchNormOptions = {}) {
-    if (!Number.isInteger(units) || units < 1) throw new Error(`BatchNorm: units must be a positive integer, got ${units}`);
-    this.momentum = opts.momentum ?? 0.99;
-    if (!(this.momentum >= 0 && this.momentum < 1)) throw new Error(`BatchNorm: momentum must be in [0, 1), got ${this.momentum}`);
-    this.eps = opts.eps ?? 1e-3;
-    checkEps("BatchNorm", this.eps);
-    this.variance = opts.variance ?? "population";
-    this.gamma = tf.tidy(() => tf.variable(tf.ones([units])));
-    this.beta = tf.tidy(() => tf.variable(tf.zeros([units])));
-    this.runningMean = tf.zeros([units]);
-    this.runningVariance = tf.ones([units]);
-  }
-
-  /**
-   * The forward pass. "train" (or true): batch statistics, and the running averages move toward them.
-   * "inference" (or false): the running averages. "batch": batch statistics without touching the running
-   * averages — what a model does if it is left in training mode at test time (the output of one sample
-   * then depends on the others in its batch).
-   */
-  forward(x: tf.Tensor2D, mode: BatchNormMode | boolean): { out: tf.Tensor2D; cache: NormCache } {
-    const m = mode === true ? "train" : mode === false ? "inference" : mode;
-    const opts = { eps: this.eps, variance: this.variance };
-    const r = m === "inference"
-      ? normForward(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, 0, { ...opts, stats: { mean: this.runningMean, variance: this.runningVariance } })
-      : normForward(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, 0, opts);
-    if (m === "train") {
-      const mom = this.momentum;
-      const [mean, variance] = tf.tidy(() => [
-        tf.add(tf.mul(this.runningMean, mom), tf.mul(tf.reshape(r.mean, [this.units]), 1 - mom)) as tf.Tensor1D,
-        tf.add(tf.mul(this.runningVariance, mom), tf.mul(tf.reshape(r.variance, [this.units]), 1 - mom)) as tf.Tensor1D,
-      ]);
-      tf.dispose([this.runningMean, this.runningVariance]);
-      // Kept: the running averages outlive any tf.tidy the forward pass runs in.
-      this.runningMean = tf.keep(mean);
-      this.runningVariance = tf.keep(variance);
-    }
-    tf.dispose([r.mean, r.variance]);
-    return { out: r.out, cache: r.cache };
-  }
-
-  backward(dout: tf.Tensor2D, cache: NormCache): { dx: tf.Tensor2D; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D } {
-    return normBackward(dout, cache);
-  }
-
-  dispose(): void {
-    tf.dispose([this.gamma, this.beta, this.runningMean, this.runningVariance]);
-  }
 }

@@ -13,9 +13,10 @@
  * enters, AdaGrad's initial accumulator, the Nesterov form); `tfjsLike.*` builds those configurations with
  * tf.train's own signatures and defaults.
  *
- * The interface: `step(θ, gradientAt)` updates θ in place and asks `gradientAt(point)` for ∇J where it needs
- * it (at θ, or at the look-ahead point θ̃ for Nesterov). Adapters connect it to tf.Variables
- * (`stepVariables`) and to the training loop's `Optimizer` (`asTrainOptimizer`).
+ * The one optimizer interface of the library: `step(θ, gradientAt)` updates θ in place and asks
+ * `gradientAt(point)` for ∇J where it needs it (at θ, or at the look-ahead point θ̃ for Nesterov).
+ * `stepVariables` runs a step on tf.Variables; the training loop (lib/train) uses it, so every optimizer,
+ * the look-ahead Nesterov included, trains any model.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -29,7 +30,7 @@ export type Schedule = (k: number) => number;
 export type LearningRate = number | Schedule;
 
 /** An optimizer over a float64 parameter vector θ. */
-export interface VectorOptimizer {
+export interface Optimizer {
   /** Name with hyper-parameters, for legends and logs: "Adam(ε=0.001)". */
   readonly name: string;
   /** Steps taken so far (k, or t in Adam). */
@@ -103,7 +104,7 @@ function rateText(rate: LearningRate): string {
 }
 
 /** Shared bookkeeping: k, the learning rate, state vectors created on the first step, size checks. */
-abstract class BaseOptimizer implements VectorOptimizer {
+abstract class BaseOptimizer implements Optimizer {
   abstract readonly name: string;
   private k = 0;
   private state = new Map<string, Float64Array>();
@@ -178,7 +179,7 @@ class SgdOptimizer extends BaseOptimizer {
 }
 
 /** Algorithm 8.1: θ ← θ - ε_k g. */
-export function sgd(opts: SgdOptions): VectorOptimizer {
+export function sgd(opts: SgdOptions): Optimizer {
   return new SgdOptimizer(opts);
 }
 
@@ -240,12 +241,12 @@ class MomentumOptimizer extends BaseOptimizer {
 }
 
 /** Algorithms 8.2 (Polyak) and 8.3 (Nesterov): v ← νv - εg, θ ← θ + v. */
-export function momentum(opts: MomentumOptions): VectorOptimizer {
+export function momentum(opts: MomentumOptions): Optimizer {
   return new MomentumOptimizer(opts);
 }
 
 /** Nesterov momentum (algorithm 8.3), the lecture's look-ahead form unless `nesterovForm` says otherwise. */
-export function nesterov(opts: Omit<MomentumOptions, "nesterov">): VectorOptimizer {
+export function nesterov(opts: Omit<MomentumOptions, "nesterov">): Optimizer {
   return new MomentumOptimizer({ ...opts, nesterov: true });
 }
 
@@ -302,7 +303,7 @@ class AdagradOptimizer extends BaseOptimizer {
 }
 
 /** Algorithm 8.4: r ← r + g⊙g, θ ← θ - ε/(δ + √r) ⊙ g. */
-export function adagrad(opts: AdagradOptions): VectorOptimizer {
+export function adagrad(opts: AdagradOptions): Optimizer {
   return new AdagradOptimizer(opts);
 }
 
@@ -377,7 +378,7 @@ class RmspropOptimizer extends BaseOptimizer {
 }
 
 /** Algorithm 8.5 (and 8.6 with momentum > 0): r ← ρr + (1-ρ)g⊙g, θ ← θ - ε/√(δ + r) ⊙ g. */
-export function rmsprop(opts: RmspropOptions): VectorOptimizer {
+export function rmsprop(opts: RmspropOptions): Optimizer {
   return new RmspropOptimizer(opts);
 }
 
@@ -386,7 +387,7 @@ export function rmsprop(opts: RmspropOptions): VectorOptimizer {
  * The lecture writes √r without δ; we keep δ inside the root as in algorithm 8.5 (a zero gradient in the
  * first step would otherwise divide 0 by 0).
  */
-export function rmspropNesterov(opts: Omit<RmspropOptions, "nesterov"> & { momentum?: number }): VectorOptimizer {
+export function rmspropNesterov(opts: Omit<RmspropOptions, "nesterov"> & { momentum?: number }): Optimizer {
   return new RmspropOptimizer({ ...opts, momentum: opts.momentum ?? 0.9, nesterov: true });
 }
 
@@ -437,7 +438,7 @@ class AdamOptimizer extends BaseOptimizer {
 }
 
 /** Algorithm 8.7, Adam with bias correction. */
-export function adam(opts: AdamOptions = {}): VectorOptimizer {
+export function adam(opts: AdamOptions = {}): Optimizer {
   return new AdamOptimizer(opts);
 }
 
@@ -477,7 +478,7 @@ export interface OptimizerRun {
  * Runs `steps` steps from θ_0 (not modified) and records the path: trajectories on 2-D surfaces.
  * Stops early (keeping the path so far) if θ stops being finite, i.e. the method diverged.
  */
-export function runOptimizer(opt: VectorOptimizer, theta0: ArrayLike<number>, gradientAt: GradientAt, steps: number, loss?: (theta: Float64Array) => number): OptimizerRun {
+export function runOptimizer(opt: Optimizer, theta0: ArrayLike<number>, gradientAt: GradientAt, steps: number, loss?: (theta: Float64Array) => number): OptimizerRun {
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`runOptimizer: steps must be an integer ≥ 0, got ${steps}`);
   const theta = Float64Array.from(theta0);
   const path = [Array.from(theta)];
@@ -527,15 +528,17 @@ export function assignVector(vars: readonly tf.Variable[], v: Float64Array): voi
  * One optimizer step on tf.Variables. `lossAndGrads()` computes the loss and ∂J/∂p for each variable (same
  * order) at the variables' current values, e.g. with `tf.variableGrads` or a model's hand-written backward.
  * The optimizer may ask for the gradient at a look-ahead point: the variables are moved there for the call.
- * Returns the loss at the first gradient evaluation. Disposes what `lossAndGrads` returns.
+ * Returns the loss at the first gradient evaluation (NaN with readLoss false, which saves a read of the
+ * loss). Disposes what `lossAndGrads` returns.
  */
-export function stepVariables(opt: VectorOptimizer, vars: tf.Variable[], lossAndGrads: () => { loss: tf.Scalar; grads: tf.Tensor[] }): number {
+export function stepVariables(opt: Optimizer, vars: tf.Variable[], lossAndGrads: () => { loss: tf.Scalar; grads: tf.Tensor[] }, opts: { readLoss?: boolean } = {}): number {
   const theta = tensorsToVector(vars);
-  let loss = Number.NaN;
+  let loss = Number.NaN, first = true;
   opt.step(theta, (point) => {
     if (point !== theta) assignVector(vars, point);
     const res = lossAndGrads();
-    if (Number.isNaN(loss)) loss = res.loss.dataSync()[0];
+    if (first && (opts.readLoss ?? true)) loss = res.loss.dataSync()[0];
+    first = false;
     if (res.grads.length !== vars.length) {
       tf.dispose([res.loss, ...res.grads]);
       throw new Error(`stepVariables: ${res.grads.length} gradients for ${vars.length} variables; return one per variable, same order`);
@@ -548,33 +551,26 @@ export function stepVariables(opt: VectorOptimizer, vars: tf.Variable[], lossAnd
   return loss;
 }
 
-/** The training loop's optimizer interface (lib/train): update params in place from their gradients. */
-export interface ParamsAndGradsOptimizer {
-  readonly name: string;
-  step(params: tf.Variable[], grads: tf.Tensor[]): void;
-}
-
 /**
- * Wraps a scratch optimizer for the training loop, which hands over the gradient at the current parameters
- * only. `transform` may change the gradient first (e.g. clipping: `g => clipByGlobalNorm(g, 1).clipped`). Everything works except the look-ahead Nesterov forms (they need ∇J at θ + νv): for those the
- * error says to use `nesterovForm: "reformulated"` (the same look-ahead sequence) or `stepVariables`.
+ * An optimizer that changes each gradient with `transform` before `opt` uses it, e.g. clipping:
+ * `transformGradient(sgd({ learningRate: 0.1 }), (g) => clipByGlobalNorm(g, 1).clipped)`.
  */
-export function asTrainOptimizer(opt: VectorOptimizer, opts: { transform?: (g: Float64Array) => Float64Array } = {}): ParamsAndGradsOptimizer {
+export function transformGradient(opt: Optimizer, transform: (g: Float64Array) => Float64Array): Optimizer {
   return {
-    name: opt.name,
-    step(params: tf.Variable[], grads: tf.Tensor[]): void {
-      const theta = tensorsToVector(params);
-      const raw = tensorsToVector(grads);
-      const g = opts.transform ? opts.transform(raw) : raw;
-      if (g.length !== theta.length) throw new Error(`${opt.name}: ${g.length} gradient entries for ${theta.length} parameters`);
-      opt.step(theta, (point) => {
-        if (point !== theta) {
-          throw new Error(`${opt.name} needs the gradient at a look-ahead point, which this training loop cannot give. ` +
-            `Use nesterov({ ..., nesterovForm: "reformulated" }) (the same sequence of look-ahead points), or step with stepVariables.`);
-        }
-        return g;
-      });
-      assignVector(params, theta);
-    },
+    get name() { return opt.name; },
+    get iterations() { return opt.iterations; },
+    currentLearningRate: () => opt.currentLearningRate(),
+    step: (theta, gradientAt) => opt.step(theta, (point) => {
+      const g = transform(gradientAt(point));
+      if (g.length !== point.length) throw new Error(`transformGradient: the transform returned ${g.length} entries for ${point.length} parameters`);
+      return g;
+    }),
+    reset: () => opt.reset(),
   };
 }
+
+// Newton's method and gradient clipping belong to the same group of the public API (bp.optimizers).
+export { solveLinear, newtonStep, newton, measureNewtonCost } from "./newton";
+export type { HessianAt, NewtonOptions, NewtonCost } from "./newton";
+export { clipByValue, clipByValueBackward, globalNorm, clipByGlobalNorm, clipByGlobalNormBackward, clipTensorsByGlobalNorm, clipped } from "./clip";
+export type { ClipOptions } from "./clip";

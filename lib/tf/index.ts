@@ -1,5 +1,4 @@
-// Public API of lib/tf (re-exported by lib/index.ts).
-export { dense } from "./dense";
+// The TensorFlow.js twins of the scratch models (bp.twins): the same MLP by autodiff and by tf.layers.
 export { AutodiffMlp } from "./mlp-autodiff";
+export type { ForwardHooks } from "./mlp-autodiff";
 export { LayersMlp, buildSequential } from "./mlp-layers";
-export { installFastWasmKernels, uninstallFastWasmKernels, fastWasmKernelsInstalled } from "./fast-grads";

@@ -5,10 +5,10 @@
  * get a small custom layer that applies the tensor activation of lib/scratch.
  */
 import * as tf from "@tensorflow/tfjs";
-import { activations, ActivationName } from "../scratch/activations";
-import { losses } from "../scratch/losses";
+import { ACTIVATIONS, ActivationName } from "../scratch/activations";
+import { LOSSES } from "../scratch/losses";
 import { MlpSpec, FullMlpSpec, MlpWeights, fullSpec, checkWeights, layerActivation, layerWidth, layerCount } from "../scratch/init";
-import { weightsFromTensors } from "../scratch/mlp-matrix";
+import { weightsFromTensors } from "../nn/mlp";
 import { Model, checkBatch } from "../train/model";
 
 /** Activations a Dense layer of tf.layers takes by name (same function as ours). */
@@ -24,13 +24,13 @@ class ActivationFn extends tf.layers.Layer {
   }
   computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const a = activations[this.act];
+    const a = ACTIVATIONS[this.act];
     const per = a.kind === "vector" ? a.piecesPerUnit(this.pieces) : 1;
     return [...shape.slice(0, -1), shape[shape.length - 1] === null ? null : (shape[shape.length - 1] as number) / per];
   }
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const a = activations[this.act];
+    const a = ACTIVATIONS[this.act];
     return a.kind === "elementwise" ? a.tensor(x, this.alpha) : a.tensor(x as tf.Tensor2D, this.pieces);
   }
 }
@@ -65,14 +65,14 @@ export class LayersMlp implements Model {
   readonly spec: FullMlpSpec;
   readonly model: tf.Sequential;
   readonly params: tf.Variable[];
-  readonly inputSize: number;
+  readonly inputShape: readonly number[];
   readonly outputSize: number;
 
   /** Builds the Sequential model for `spec` and loads `weights` (shared format). */
   constructor(spec: MlpSpec, weights: MlpWeights) {
     this.spec = fullSpec(spec);
     this.model = buildSequential(this.spec);
-    this.inputSize = this.spec.sizes[0];
+    this.inputShape = [this.spec.sizes[0]];
     this.outputSize = this.spec.sizes[this.spec.sizes.length - 1];
     // tf.layers keeps its parameters in LayerVariables; read() gives the tf.Variable inside.
     this.params = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -93,21 +93,21 @@ export class LayersMlp implements Model {
   }
 
   /** Outputs of the Sequential model for a batch. */
-  predict(x: tf.Tensor2D): tf.Tensor2D {
+  predict(x: tf.Tensor): tf.Tensor2D {
     checkBatch("LayersMlp.predict", this, x);
     return this.model.apply(x, { training: true }) as tf.Tensor2D;
   }
 
   /** Mean loss q_S over the batch. */
-  loss(x: tf.Tensor2D, t: tf.Tensor2D): tf.Scalar {
+  loss(x: tf.Tensor, t: tf.Tensor2D): tf.Scalar {
     checkBatch("LayersMlp.loss", this, x, t);
-    return tf.tidy(() => losses[this.spec.loss].tensor(this.predict(x), t));
+    return tf.tidy(() => LOSSES[this.spec.loss].tensor(this.predict(x), t));
   }
 
   /** Mean loss and its gradients by tf.variableGrads through the Sequential model (order of `params`). */
-  lossAndGrads(x: tf.Tensor2D, t: tf.Tensor2D): { loss: tf.Scalar; grads: tf.Tensor[] } {
+  lossAndGrads(x: tf.Tensor, t: tf.Tensor2D): { loss: tf.Scalar; grads: tf.Tensor[] } {
     checkBatch("LayersMlp.lossAndGrads", this, x, t);
-    const { value, grads } = tf.variableGrads(() => losses[this.spec.loss].tensor(this.predict(x), t), this.params);
+    const { value, grads } = tf.variableGrads(() => LOSSES[this.spec.loss].tensor(this.predict(x), t), this.params);
     return { loss: value, grads: this.params.map((p) => grads[p.name]) };
   }
 

@@ -1,7 +1,5 @@
-// Public API of lib/train (re-exported by lib/index.ts).
+// Public API of lib/train: the training loop and what it needs of a model.
 export { checkBatch, shapeText } from "./model";
 export type { Model } from "./model";
-export { Sgd, checkParamsAndGrads } from "./optimizer";
-export type { Optimizer } from "./optimizer";
 export { train, accuracy, isClassTargets, progressLine, TRAIN_MODES, ON_DIVERGE, DivergedError } from "./train";
 export type { TrainMode, OnDiverge, TrainData, TrainOptions, EarlyStopping, EpochStats, History } from "./train";

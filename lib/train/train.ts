@@ -12,7 +12,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng, rng as sharedRng } from "../random";
 import { Model, checkBatch } from "./model";
-import { Optimizer } from "./optimizer";
+import { Optimizer, stepVariables } from "../scratch/optimizers";
+import { Context, trainingContext } from "../nn/layer";
 
 export type TrainMode = "batch" | "minibatch" | "incremental" | "online";
 export const TRAIN_MODES: readonly TrainMode[] = ["batch", "minibatch", "incremental", "online"];
@@ -28,9 +29,9 @@ export const ON_DIVERGE: readonly OnDiverge[] = ["throw", "stop"];
  */
 export class DivergedError extends Error {}
 
-/** Inputs x [N, inputs] and targets t [N, outputs] (a type, not an interface, so `tf.dispose(data)` accepts it). */
+/** What the loop trains on: inputs x [N, ...] and targets t [N, outputs] (a TensorSet has both). */
 export type TrainData = {
-  x: tf.Tensor2D;
+  x: tf.Tensor;
   t: tf.Tensor2D;
 };
 
@@ -48,13 +49,13 @@ export interface EarlyStopping {
 export interface TrainOptions {
   /** Passes over the training set. */
   epochs: number;
-  /** How parameters are updated, e.g. `new Sgd(0.1)`. */
+  /** How parameters are updated, e.g. `bp.optimizers.sgd({ learningRate: 0.1 })`; any optimizer, look-ahead Nesterov included. */
   optimizer: Optimizer;
   /** BackProp variant (default "minibatch"). */
   mode?: TrainMode;
   /** Samples per update in "minibatch" mode (default 32). */
   batchSize?: number;
-  /** Generator for the shuffling (default: the module-wide `rng()`). */
+  /** Generator for the shuffling and for layers that draw, such as dropout (default: the module-wide `rng()`). */
   rng?: Rng;
   /** Data measured after every epoch, never trained on. */
   validation?: TrainData;
@@ -139,8 +140,8 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`train: epochs must be a positive integer, got ${opts.epochs}`);
   const onDiverge = opts.onDiverge ?? "throw";
   if (!ON_DIVERGE.includes(onDiverge)) throw new Error(`train: onDiverge must be "throw" or "stop", got "${onDiverge}"`);
-  if (!opts.optimizer || typeof opts.optimizer.step !== "function") {
-    throw new Error("train: give an optimizer, e.g. { optimizer: new Sgd(0.1) }");
+  if (!opts.optimizer || typeof opts.optimizer.step !== "function" || typeof opts.optimizer.reset !== "function") {
+    throw new Error("train: give an optimizer, e.g. { optimizer: bp.optimizers.sgd({ learningRate: 0.1 }) }");
   }
   checkBatch("train", model, data.x, data.t);
   if (opts.validation) checkBatch("train (validation data)", model, opts.validation.x, opts.validation.t);
@@ -151,6 +152,7 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
     throw new Error(`train: batchSize applies to mode "minibatch" only ("${mode}" uses ${batchSize} sample${batchSize > 1 ? "s" : ""} per update)`);
   }
   const r = opts.rng ?? sharedRng();
+  const ctx = trainingContext(r);
   const withAccuracy = opts.accuracy ?? isClassTargets(data.t);
   const logEvery = opts.logEvery ?? Math.max(1, Math.round(opts.epochs / 10));
   const log = opts.log ?? ((line: string) => console.log(line));
@@ -163,7 +165,7 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
       const start = performance.now();
       let updates: number;
       try {
-        updates = mode === "batch" ? updateOn(model, opts.optimizer, data.x, data.t) : runBlocks(model, opts.optimizer, data, order, batchSize);
+        updates = mode === "batch" ? updateOn(model, opts.optimizer, data.x, data.t, ctx) : runBlocks(model, opts.optimizer, data, order, batchSize, ctx);
       } catch (e) {
         if (onDiverge === "throw" || !(e instanceof DivergedError)) throw e;
         history.diverged = true;
@@ -205,25 +207,20 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
   return history;
 }
 
-/** One update from the batch x, t. */
-function updateOn(model: Model, optimizer: Optimizer, x: tf.Tensor2D, t: tf.Tensor2D): number {
-  const { loss, grads } = model.lossAndGrads(x, t);
-  try {
-    optimizer.step(model.params, grads);
-  } finally {
-    tf.dispose([loss, ...grads]);
-  }
+/** One update from the batch x, t (the optimizer may ask for the gradient at a look-ahead point too). */
+function updateOn(model: Model, optimizer: Optimizer, x: tf.Tensor, t: tf.Tensor2D, ctx: Context): number {
+  stepVariables(optimizer, model.params, () => model.lossAndGrads(x, t, ctx), { readLoss: false });
   return 1;
 }
 
 /** One update per block of `size` samples taken from `order`. */
-function runBlocks(model: Model, optimizer: Optimizer, data: TrainData, order: number[], size: number): number {
+function runBlocks(model: Model, optimizer: Optimizer, data: TrainData, order: number[], size: number, ctx: Context): number {
   let updates = 0;
   for (let start = 0; start < order.length; start += size) {
     const idx = tf.tensor1d(order.slice(start, start + size), "int32");
-    const xb = tf.gather(data.x, idx), tb = tf.gather(data.t, idx);
+    const xb = tf.gather(data.x, idx), tb = tf.gather(data.t, idx) as tf.Tensor2D;
     try {
-      updates += updateOn(model, optimizer, xb, tb);
+      updates += updateOn(model, optimizer, xb, tb, ctx);
     } finally {
       tf.dispose([idx, xb, tb]);
     }

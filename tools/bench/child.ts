@@ -13,15 +13,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, BackendName } from "../../lib/backend";
 import { initMlp, MlpSpec } from "../../lib/scratch/init";
-import { MatrixMlp } from "../../lib/scratch/mlp-matrix";
+import { MatrixMlp } from "../../lib/nn/mlp";
 import { ScalarMlp } from "../../lib/scratch/mlp-scalar";
 import { AutodiffMlp } from "../../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../../lib/tf/mlp-layers";
-import { Sgd } from "../../lib/train/optimizer";
+import { Optimizer, sgd, stepVariables } from "../../lib/scratch/optimizers";
 import { Model } from "../../lib/train/model";
 import { Rng } from "../../lib/random";
-import { fastWasmKernelsInstalled, uninstallFastWasmKernels } from "../../lib/tf/fast-grads";
-import { DataParallelTrainer, WorkerTime } from "../../lib/parallel/data-parallel";
+import { fastWasmKernelsInstalled, uninstallFastWasmKernels } from "../../lib/perf/fast-grads";
+import { DataParallelTrainer, WorkerTime } from "../../lib/perf/parallel/data-parallel";
 import { ImplName, WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, epochOrder, batches, dataTensors } from "./workloads";
 
 export type { ImplName } from "./workloads";
@@ -30,7 +30,7 @@ export interface RunConfig {
   workload: WorkloadName;
   impl: ImplName;
   backend: BackendName | "js";
-  /** "stock": tfjs's kernels as shipped; "fast": lib/tf/fast-grads installed (wasm only). */
+  /** "stock": tfjs's kernels as shipped; "fast": lib/perf/fast-grads installed (wasm only). */
   kernels: "stock" | "fast";
   /** Samples trained on per epoch (a subset for the slow ones). */
   n: number;
@@ -69,15 +69,13 @@ function median(xs: number[]): number {
 }
 
 /** One epoch of a tfjs Model: SGD on the seeded mini-batches, as lib/train's loop does it. Returns mean loss. */
-function tfEpoch(model: Model, opt: Sgd, data: { x: tf.Tensor2D; t: tf.Tensor2D }, order: number[]): number {
+function tfEpoch(model: Model, opt: Optimizer, data: { x: tf.Tensor2D; t: tf.Tensor2D }, order: number[]): number {
   let total = 0;
   for (const b of batches(order)) {
     const idx = tf.tensor1d(b, "int32");
     const xb = tf.gather(data.x, idx), tb = tf.gather(data.t, idx);
-    const { loss, grads } = model.lossAndGrads(xb, tb);
-    opt.step(model.params, grads);
-    total += loss.dataSync()[0] * b.length;
-    tf.dispose([idx, xb, tb, loss, ...grads]);
+    total += stepVariables(opt, model.params, () => model.lossAndGrads(xb, tb)) * b.length;
+    tf.dispose([idx, xb, tb]);
   }
   return total / order.length;
 }
@@ -179,7 +177,7 @@ async function run(cfg: RunConfig): Promise<RunResult> {
   } else {
     const Kind = { matrix: MatrixMlp, autodiff: AutodiffMlp }[cfg.impl];
     const m = new Kind(spec, weights);
-    const opt = new Sgd(LEARNING_RATE);
+    const opt = sgd({ learningRate: LEARNING_RATE });
     const t = dataTensors(data);
     for (let e = 1; e <= total; e++) await timed(e, () => tfEpoch(m, opt, t, epochOrder(data.n, e)));
     tensors.atEnd = tf.memory().numTensors;

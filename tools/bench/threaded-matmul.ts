@@ -13,7 +13,7 @@
 import { Worker, isMainThread, parentPort, workerData } from "worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { installFastWasmKernels } from "../../lib/tf/fast-grads";
+import { installFastWasmKernels } from "../../lib/perf/fast-grads";
 
 /** [M, K, N] of the step's products at batch B (transposes are explicit, as in mlp-matrix.ts). */
 function products(B: number): [number, number, number][] {

@@ -18,8 +18,8 @@
 import * as os from "os";
 import * as path from "path";
 import { Worker } from "worker_threads";
-import { MlpSpec, MlpWeights, checkWeights, fullSpec, layerCount, layerWidth, layerActivation } from "../scratch/init";
-import { BackendName } from "../backend";
+import { MlpSpec, MlpWeights, checkWeights, fullSpec, layerCount, layerWidth, layerActivation } from "../../scratch/init";
+import { BackendName } from "../../backend";
 import { BARRIER_INTS } from "./barrier";
 import { FromWorker, ParallelModelKind, ToWorker, WorkerInit, WorkerTime, slotSize } from "./protocol";
 

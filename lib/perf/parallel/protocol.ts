@@ -2,8 +2,8 @@
  * What the main thread and the data-parallel workers share: the start-up data of a worker, the messages
  * they exchange, and the layout of the gradient exchange buffer.
  */
-import type { MlpSpec, MlpWeights } from "../scratch/init";
-import type { BackendName } from "../backend";
+import type { MlpSpec, MlpWeights } from "../../scratch/init";
+import type { BackendName } from "../../backend";
 
 /** Which MLP each worker trains: hand-written backward ("matrix") or tfjs autodiff ("autodiff"). */
 export type ParallelModelKind = "matrix" | "autodiff";

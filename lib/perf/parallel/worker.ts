@@ -18,9 +18,9 @@ import { parentPort, workerData } from "worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { Barrier } from "./barrier";
 import { FromWorker, ToWorker, WorkerInit, shareOf, slotOf } from "./protocol";
-import { MatrixMlp, TensorMlp } from "../scratch/mlp-matrix";
-import { AutodiffMlp } from "../tf/mlp-autodiff";
-import { installFastWasmKernels } from "../tf/fast-grads";
+import { MatrixMlp } from "../../nn/mlp";
+import { AutodiffMlp } from "../../tf/mlp-autodiff";
+import { installFastWasmKernels } from "../fast-grads";
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -45,7 +45,7 @@ function readView(t: tf.Tensor): Float32Array {
 async function main(): Promise<void> {
   const engine = await startBackend(init.backend);
   const { rank, workers, n } = init;
-  const model: TensorMlp = init.model === "matrix" ? new MatrixMlp(init.spec, init.weights) : new AutodiffMlp(init.spec, init.weights);
+  const model: MatrixMlp | AutodiffMlp = init.model === "matrix" ? new MatrixMlp(init.spec, init.weights) : new AutodiffMlp(init.spec, init.weights);
   const updated = model.params.map((p) => new Float32Array(p.size)); // next θ, reused every step
   const barrier = new Barrier(init.control, workers);
   const features = init.x.length / n, outputs = init.t.length / n;
