@@ -16,6 +16,7 @@ import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../lib/tf/mlp-layers";
 import { gradCheck, describeGradCheck } from "../lib/check/gradcheck";
 import { compare } from "../lib/check/compare";
+import { mlpAgreement } from "../lib/check/mlp-agreement";
 
 before(async () => {
   await initBackend();
@@ -78,24 +79,11 @@ test("scalar BackProp passes the float64 gradient check (max rel error ≤ 1e-6)
 
 test("matrix, autodiff and tf.layers MLPs agree with the scalar one: outputs, loss and gradients (rel ≤ 1e-4)", () => {
   for (const c of CASES) {
-    const scalar = new ScalarMlp(c.spec, c.weights);
-    const ref = scalar.backprop(c.X, c.T);
-    const refOut = c.X.map((x) => scalar.predict(x));
-    const x = tf.tensor2d(c.X), t = tf.tensor2d(c.T);
-    for (const Impl of [MatrixMlp, AutodiffMlp, LayersMlp]) {
-      const m = new Impl(c.spec, c.weights);
-      const out = m.predict(x);
-      const { loss, grads } = m.lossAndGrads(x, t);
-      const o = compare(refOut, out);
-      const l = compare(ref.loss, loss);
-      const g = compare(ref.grads, weightsFromTensors(c.spec, grads));
-      assert.ok(o.maxRel <= 1e-4, `${Impl.name} ${c.label}: outputs differ, max rel ${o.maxRel} at ${o.worst?.path} (${o.worst?.a} vs ${o.worst?.b})`);
-      assert.ok(l.maxRel <= 1e-4, `${Impl.name} ${c.label}: loss ${loss.dataSync()[0]} vs ${ref.loss}`);
-      assert.ok(g.maxRel <= 1e-4, `${Impl.name} ${c.label}: gradients differ, max rel ${g.maxRel} at ${g.worst?.path} (${g.worst?.a} vs ${g.worst?.b})`);
-      tf.dispose([out, loss, ...grads]);
-      m.dispose();
+    for (const r of mlpAgreement(c.spec, c.weights, c.X, c.T)) {
+      assert.ok(r.outputs.maxRel <= 1e-4, `${r.implementation} ${c.label}: outputs differ, max rel ${r.outputs.maxRel} at ${r.outputs.worst?.path} (${r.outputs.worst?.a} vs ${r.outputs.worst?.b})`);
+      assert.ok(r.loss.maxRel <= 1e-4, `${r.implementation} ${c.label}: loss ${r.loss.worst?.b} vs ${r.loss.worst?.a}`);
+      assert.ok(r.grads.maxRel <= 1e-4, `${r.implementation} ${c.label}: gradients differ, max rel ${r.grads.maxRel} at ${r.grads.worst?.path} (${r.grads.worst?.a} vs ${r.grads.worst?.b})`);
     }
-    tf.dispose([x, t]);
   }
 });
 

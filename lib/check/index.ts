@@ -7,3 +7,5 @@ export { compare } from "./compare";
 export type { Comparison } from "./compare";
 export { leaves } from "./flatten";
 export type { Leaf, Numeric } from "./flatten";
+export { mlpAgreement } from "./mlp-agreement";
+export type { MlpAgreement } from "./mlp-agreement";

@@ -5,3 +5,4 @@ export * from "./layer-stats";
 export * from "./recorder";
 export * from "./experiments";
 export * from "./landscape";
+export * from "./twin-probe";

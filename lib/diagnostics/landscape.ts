@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
 import { MlpWeights } from "../scratch/init";
+import type { TrainData } from "../train/train";
 
 /** Eigenvalues (ascending) of a symmetric 2 × 2 matrix [[a, b], [b, d]]. */
 export function eigenvalues2(H: ArrayLike<number>[]): [number, number] {
@@ -62,10 +63,10 @@ export function randomDirection(like: MlpWeights, rng: Rng): MlpWeights {
 export interface LossModel {
   setWeights(w: MlpWeights): void;
   getWeights(): MlpWeights;
-  loss(x: tf.Tensor2D, t: tf.Tensor2D): tf.Scalar;
+  loss(x: tf.Tensor, t: tf.Tensor2D): tf.Scalar;
 }
 
-function lossAt(model: LossModel, w: MlpWeights, data: { x: tf.Tensor2D; t: tf.Tensor2D }): number {
+function lossAt(model: LossModel, w: MlpWeights, data: TrainData): number {
   model.setWeights(w);
   const q = model.loss(data.x, data.t);
   try {
@@ -76,7 +77,7 @@ function lossAt(model: LossModel, w: MlpWeights, data: { x: tf.Tensor2D; t: tf.T
 }
 
 /** q_S along the line (1 − α) A + α B, for each α; the model's weights are put back afterwards. */
-export function lossAlong(model: LossModel, a: MlpWeights, b: MlpWeights, alphas: readonly number[], data: { x: tf.Tensor2D; t: tf.Tensor2D }): number[] {
+export function lossAlong(model: LossModel, a: MlpWeights, b: MlpWeights, alphas: readonly number[], data: TrainData): number[] {
   const saved = model.getWeights();
   try {
     return alphas.map((al) => lossAt(model, interpolateWeights(a, b, al), data));
@@ -89,7 +90,7 @@ export function lossAlong(model: LossModel, a: MlpWeights, b: MlpWeights, alphas
  * q_S on the plane center + a·d1 + b·d2 over an n × n grid of (a, b) in [−range, range]², as rows of b
  * and columns of a (what `contour` takes). The model's weights are put back afterwards.
  */
-export function lossPlane(model: LossModel, center: MlpWeights, d1: MlpWeights, d2: MlpWeights, data: { x: tf.Tensor2D; t: tf.Tensor2D }, opts: { range?: number; n?: number } = {}): { z: number[][]; a: number[]; b: number[] } {
+export function lossPlane(model: LossModel, center: MlpWeights, d1: MlpWeights, d2: MlpWeights, data: TrainData, opts: { range?: number; n?: number } = {}): { z: number[][]; a: number[]; b: number[] } {
   const range = opts.range ?? 1, n = opts.n ?? 21;
   if (!Number.isInteger(n) || n < 2) throw new Error(`lossPlane: n must be an integer ≥ 2, got ${n}`);
   const axis = Array.from({ length: n }, (_, i) => -range + (2 * range * i) / (n - 1));
