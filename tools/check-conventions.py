@@ -3,7 +3,7 @@ python3-torch: `apt-get install -y python3-torch`, then `python3 tools/check-con
 python3 that has it, e.g. Debian's own).
 
 Each check computes a PyTorch result and the closed form the table states for it, prints one line, and
-the script exits 1 if any of them disagrees. It needs no data and no network, and runs in about a second.
+the script exits 1 if any of them disagrees. It needs no data and no network, and runs in a few seconds.
 """
 import math
 import sys
