@@ -28,7 +28,7 @@ export { show } from "./plot/show";
 export { loadMnist, loadMnistTensors, smallMnist, datasetToTensors } from "./data/mnist";
 export type { LabeledSet, TensorSet, MnistTensors } from "./data/mnist";
 export { makeMnist1d } from "./data/mnist1d";
-export { loadFullMnist } from "./data/idx";
+export { loadFullMnist } from "./data/mnist-full";
 export { Network, Dense, Activation, BatchNorm, LayerNorm, Residual, Sequential, heads, INFERENCE, trainingContext, MatrixMlp, DeepMlp } from "./nn/index";
 export type { Layer, Context } from "./nn/index";
 export { ScalarMlp } from "./scratch/mlp-scalar";

@@ -144,6 +144,36 @@ test("maxout: max of k pieces per unit; the gradient goes only to the winning pi
   assert.throws(() => maxout([1, 2, 3], 2), /cannot be split into groups of 2/);
 });
 
+test("maxout ties: the gradient goes to ONE piece, the first maximum, in the scalar and the tensor path", () => {
+  // The issue's case: z = [1, 1], ds = 1 → [1, 0] (PyTorch 1.13's max(dim) gives the same), not [1, 1].
+  assert.deepEqual(maxoutGrad([1, 1], [1], 2), [1, 0]);
+  // Ties of 2 and 3 pieces, at the start, the middle and the end of a group, and all pieces tied.
+  const cases: { z: number[]; ds: number[]; k: number; want: number[] }[] = [
+    { z: [1, 1], ds: [1], k: 2, want: [1, 0] },
+    { z: [-0.5, 2, 2], ds: [3], k: 3, want: [0, 3, 0] },
+    { z: [2, -1, 2], ds: [-1.5], k: 3, want: [-1.5, 0, 0] },
+    { z: [0, 0, 0, 0.25, 0.25, 0.25], ds: [2, -4], k: 3, want: [2, 0, 0, -4, 0, 0] },
+    { z: [0, 0, 5, 1, 7, 7], ds: [1, 2, 3], k: 2, want: [1, 0, 2, 0, 3, 0] },
+  ];
+  const mo = ACTIVATIONS.maxout as VectorActivation;
+  for (const { z, ds, k, want } of cases) {
+    assert.deepEqual(maxoutGrad(z, ds, k), want, `scalar path, z = [${z}]`);
+    assert.deepEqual(mo.backward(z, ds, k), want, `registry scalar path, z = [${z}]`);
+    // Two rows, the second with the tie broken the other way round, so a row mix-up shows.
+    const zt = tf.tensor2d([z, z.map((v, j) => (j % k === k - 1 ? v + 1 : v))]);
+    const dt = tf.tensor2d([ds, ds]);
+    const got = mo.tensorBackward(zt, dt, k);
+    const rows = (got.arraySync() as number[][]).map((r) => r.map((v) => v + 0)); // -0 (0 × negative ds) → 0
+    assert.deepEqual(rows[0], want, `tensor path, z = [${z}]`);
+    assert.deepEqual(rows[1], maxoutGrad(zt.arraySync()[1], ds, k), `tensor path, second row`);
+    // Exactly one piece per unit carries ds: the sum over a unit's pieces is ds, never k·ds.
+    for (let u = 0; u < ds.length; u++) {
+      assert.equal(rows[0].slice(u * k, u * k + k).filter((v) => v !== 0).length, 1);
+    }
+    tf.dispose([zt, dt, got]);
+  }
+});
+
 test("no tensors are left behind by the tensor forms", () => {
   const z = tf.tensor2d([[0.5, -1, 2, -0.3]]);
   const ds = tf.tensor2d([[1, -2]]);

@@ -1,13 +1,15 @@
 /**
  * lib/perf/fast-grads.ts: the replaced wasm kernels give the numbers of the original ones (matMul with
  * every transpose flag, fused matMul, row gathers), autodiff and tf.layers gradients are unchanged, and
- * nothing is left behind on the wasm heap.
+ * nothing is left behind on the wasm heap. The swapped product (Bᵀ Aᵀ)ᵀ gives the same values as the direct
+ * one, so which path ran is read from the kernel's path counter (`takeMatMulPathCounts`): the tests fail
+ * when the swapped path is forced off or on.
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { installFastWasmKernels, uninstallFastWasmKernels, fastWasmKernelsInstalled } from "../lib/perf/fast-grads";
+import { installFastWasmKernels, uninstallFastWasmKernels, fastWasmKernelsInstalled, takeMatMulPathCounts } from "../lib/perf/fast-grads";
 import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { LayersMlp } from "../lib/tf/mlp-layers";
 import { MatrixMlp } from "../lib/nn/mlp";
@@ -65,12 +67,47 @@ test("a product computed swapped, (Bᵀ Aᵀ)ᵀ, when B is wide and new equals 
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
     // M = 4, K = 40, N = 50: packing a new B (K·N) costs more than transposing and packing Aᵀ (M·K)
     const a = r.normalTensor(ta ? [40, 4] : [4, 40]), b = r.normalTensor(tb ? [50, 40] : [40, 50]);
-    // the second product reuses B: XNNPACK has it packed then (not swapped when B is given untransposed)
+    // The same product twice: a swapped product does not pack B, so the second one is swapped too.
+    takeMatMulPathCounts();
     const { stock, fast } = both(() => [tf.matMul(a, b, ta, tb), tf.matMul(a, b, ta, tb)]);
+    // `both` ran the fast kernels last; the values alone cannot tell which path ran (they agree).
+    assert.deepEqual(takeMatMulPathCounts(), { direct: 0, swapped: 2 }, `path of matMul(transposeA=${ta}, transposeB=${tb})`);
     assert.deepEqual(fast.map((x) => x.length), [200, 200]);
     assertClose(stock, fast, 1e-5, `swapped matMul(transposeA=${ta}, transposeB=${tb})`);
     tf.dispose([a, b]);
   }
+});
+
+test("the swapped path is taken exactly where it pays: a new wide B, not a narrow B nor one already packed", () => {
+  installFastWasmKernels();
+  const r = new Rng(7);
+  const run = (a: tf.Tensor, b: tf.Tensor, ta = false, tb = false) => {
+    takeMatMulPathCounts();
+    tf.tidy(() => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, ta, tb).dataSync());
+    const c = takeMatMulPathCounts();
+    assert.equal(c.direct + c.swapped, 1, "one BatchMatMul per product");
+    return c.swapped === 1 ? "swapped" : "direct";
+  };
+  // The MNIST input layer of a training step: X 64×784 times a weight W 784×300 that is new after each update.
+  const x = r.normalTensor([64, 784]), w = r.normalTensor([784, 300]);
+  assert.equal(run(x, w), "swapped", "X·W with a new W (packing W would cost as much as the product)");
+  // A narrow B (784×10, the output layer's shape) is cheap to pack: direct.
+  const w10 = r.normalTensor([784, 10]);
+  assert.equal(run(x, w10), "direct", "X·W with a narrow W");
+  // Once a B has been packed (used directly), it stays packed: later products with it run direct even when a
+  // new B of that shape would have been swapped.
+  const tall = r.normalTensor([2000, 784]), w2 = r.normalTensor([784, 300]);
+  assert.equal(run(tall, w2), "direct", "a tall A: packing Aᵀ would cost more than packing W");
+  assert.equal(run(x, w2), "direct", "W already packed by the previous product");
+  // Rank 3 is never swapped.
+  const x3 = r.normalTensor([2, 8, 40]), b3 = r.normalTensor([2, 40, 500]);
+  assert.equal(run(x3, b3), "direct", "batched (rank-3) matMul");
+  // The backward pass of the same layer: dX = dy·Wᵀ (transposeB) would transpose and pack all of W: swapped;
+  // dW = Xᵀ·dy (transposeA) packs only dy (64×300), less than the swapped path's transposes: direct.
+  const dy = r.normalTensor([64, 300]), wNew = r.normalTensor([784, 300]);
+  assert.equal(run(dy, wNew, false, true), "swapped", "dy·Wᵀ (64×300 times 784×300ᵀ)");
+  assert.equal(run(x, dy, true, false), "direct", "Xᵀ·dy (64×784ᵀ times 64×300)");
+  tf.dispose([x, w, w10, tall, w2, x3, b3, dy, wNew]);
 });
 
 test("fused matMul (bias + activation, as tf.layers Dense uses it) with transpose flags is right", () => {

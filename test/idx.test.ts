@@ -1,6 +1,7 @@
 /**
- * IDX reader and full-MNIST downloader. The downloader is tested against a local HTTP server on
- * 127.0.0.1 that serves small generated IDX files and misbehaves on purpose; no other host is contacted.
+ * IDX codec (lib/data/idx.ts), full-MNIST downloader (lib/data/download.ts) and loader
+ * (lib/data/mnist-full.ts). The downloader is tested against a local HTTP server on 127.0.0.1 that serves
+ * small generated IDX files and misbehaves on purpose; no other host is contacted.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -11,14 +12,10 @@ import * as http from "http";
 import * as zlib from "zlib";
 import { AddressInfo, Socket } from "net";
 import { createHash } from "crypto";
+import { parseIdx, encodeIdx, readIdxFile, IdxFormatError } from "../lib/data/idx";
 import {
-  parseIdx,
-  encodeIdx,
-  readIdxFile,
-  IdxFormatError,
   downloadIdxFile,
   ensureMnistFiles,
-  loadFullMnist,
   checkMnistCache,
   dataCacheDir,
   DownloadError,
@@ -26,7 +23,8 @@ import {
   IdxFileSpec,
   MnistFileSet,
   MNIST_FILES,
-} from "../lib/data/idx";
+} from "../lib/data/download";
+import { loadFullMnist } from "../lib/data/mnist-full";
 import { classCounts } from "../lib/data/mnist";
 import { Rng } from "../lib/random";
 

@@ -1,5 +1,5 @@
 /**
- * lib/parallel: data-parallel training over worker threads gives the single-threaded loop's weights (same
+ * lib/perf/parallel: data-parallel training over worker threads gives the single-threaded loop's weights (same
  * seed, same batch order) within float32 tolerance, for even and uneven splits of the batch; bad input
  * is a clear error; the barrier's abort wakes the other workers instead of leaving them hanging.
  */

@@ -35,6 +35,8 @@ export {
   parseIdx,
   readIdxFile,
   encodeIdx,
+} from "./idx";
+export {
   type IdxFileSpec,
   type MnistFileSet,
   MNIST_FILES,
@@ -49,10 +51,8 @@ export {
   ensureMnistFiles,
   checkMnistCache,
   type CachedFileStatus,
-  type FullMnistOptions,
-  type FullMnistData,
-  loadFullMnist,
-} from "./idx";
+} from "./download";
+export { type FullMnistOptions, type FullMnistData, loadFullMnist } from "./mnist-full";
 export {
   MNIST1D_TEMPLATES,
   type Mnist1dOptions,

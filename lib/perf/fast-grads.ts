@@ -107,6 +107,19 @@ function swapPays(a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean): boole
   return swapped < direct;
 }
 
+/** BatchMatMul calls by path since the last `takeMatMulPathCounts()`: direct A·B, or swapped (Bᵀ Aᵀ)ᵀ. */
+const pathCounts = { direct: 0, swapped: 0 };
+
+/**
+ * How many BatchMatMul calls the fast kernel ran directly and how many swapped since the previous call
+ * (which it resets), so that a test can tell which path ran; the values alone cannot (they agree).
+ */
+export function takeMatMulPathCounts(): { direct: number; swapped: number } {
+  const taken = { ...pathCounts };
+  pathCounts.direct = pathCounts.swapped = 0;
+  return taken;
+}
+
 /** BatchMatMul: flags become explicit transposes (flaglessMatMul), and a product may run swapped (swapPays). */
 function batchMatMul(original: KernelConfig) {
   const flagless = flaglessMatMul(original);
@@ -115,9 +128,11 @@ function batchMatMul(original: KernelConfig) {
     const a = inputs.a!, b = inputs.b!;
     const tA = Boolean(attrs.transposeA), tB = Boolean(attrs.transposeB);
     if (!swapPays(a, b, tA, tB)) {
+      pathCounts.direct++;
       if (!tB) packedAsWeights.add(b.dataId);
       return flagless(args);
     }
+    pathCounts.swapped++;
     if (tA) packedAsWeights.add(a.dataId);
     // Cᵀ = op(B)ᵀ op(A)ᵀ: op(B)ᵀ is B when transposeB, op(A)ᵀ is A when transposeA.
     const ct = flagless({ ...args, inputs: { a: b, b: a }, attrs: { ...attrs, transposeA: !tB, transposeB: !tA } });

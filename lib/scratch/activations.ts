@@ -167,7 +167,8 @@ export function maxout(z: readonly number[], pieces = MAXOUT_PIECES): number[] {
 }
 /**
  * Maxout's backward pass: the gradient ds_i of each output goes to the piece that won the max, and the
- * other pieces get 0 (the "routing" gradient). Returns ∂q/∂z (length z.length) from ds = ∂q/∂s.
+ * other pieces get 0 (the "routing" gradient). On a tie ONE piece gets it, the first maximum (as PyTorch's
+ * `max(dim)` does), not all of them. Returns ∂q/∂z (length z.length) from ds = ∂q/∂s.
  */
 export function maxoutGrad(z: readonly number[], ds: readonly number[], pieces = MAXOUT_PIECES): number[] {
   const units = maxoutUnits("maxoutGrad", z.length, pieces);
@@ -352,10 +353,15 @@ export const ACTIVATIONS: { readonly [K in ActivationName]: Activation } = {
     tensor: (z, pieces = MAXOUT_PIECES) => tf.tidy(() => tf.max(groupPieces(z, pieces), 2)),
     tensorBackward: (z, ds, pieces = MAXOUT_PIECES) =>
       tf.tidy(() => {
-        // Route ds to the winning piece; ties (measure zero for real inputs) share it, as tf.max's gradient does.
+        // Route ds to ONE piece per unit, the first maximum, as maxoutGrad does (and PyTorch's max). On a tie
+        // the pieces do not share it: tf.max's own gradient (autodiff through `tensor`) gives every tied
+        // piece the full ds, so tf.grad of `tensor` differs from this on ties only.
         const g = groupPieces(z, pieces);
-        const winner = tf.cast(tf.equal(g, tf.max(g, 2, true)), "float32");
-        return tf.reshape(tf.mul(winner, tf.expandDims(ds, 2)), z.shape) as tf.Tensor2D;
+        const atMax = tf.cast(tf.equal(g, tf.max(g, 2, true)), "float32");
+        // Among the pieces equal to the max, keep the first: the running count of maxima along the pieces is 1
+        // there and only there (exact in float32; no reliance on a backend's tie order in argMax).
+        const first = tf.mul(atMax, tf.cast(tf.equal(tf.cumsum(atMax, 2), 1), "float32"));
+        return tf.reshape(tf.mul(first, tf.expandDims(ds, 2)), z.shape) as tf.Tensor2D;
       }),
   },
 };

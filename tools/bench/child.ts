@@ -4,10 +4,10 @@
  *
  * Implementations:
  *   scalar        lib/scratch/mlp-scalar.ts, the lecture's unit-by-unit BackProp in float64 (plain JS)
- *   matrix        lib/scratch/mlp-matrix.ts, tfjs ops + hand-written backward
+ *   matrix        lib/nn/mlp.ts, tfjs ops + hand-written backward
  *   autodiff      lib/tf/mlp-autodiff.ts, tf.variableGrads
  *   layers-fit    lib/tf/mlp-layers.ts's Sequential model, compile + fit (Keras style)
- *   matrix-dp, autodiff-dp   lib/parallel: data-parallel over `workers` worker threads
+ *   matrix-dp, autodiff-dp   lib/perf/parallel: data-parallel over `workers` worker threads
  * All of them train with SGD(ρ) on mini-batches in the same seeded order (fit shuffles on its own).
  */
 import * as tf from "@tensorflow/tfjs";

@@ -7,7 +7,7 @@
  *              wasm backend) the right half; A and B's half go through a SharedArrayBuffer, the halves
  *              are concatenated (products smaller than `minFlops` stay on one thread);
  *   data-par   two workers each compute all 9 products on half the batch (32 rows), with one barrier per
- *              step (what lib/parallel does, without the gradient exchange).
+ *              step (what lib/perf/parallel does, without the gradient exchange).
  * Usage: npx tsx tools/bench/threaded-matmul.ts [steps]   (prints ms per step for each)
  */
 import { Worker, isMainThread, parentPort, workerData } from "worker_threads";

@@ -39,7 +39,7 @@ export interface DataParallelOptions {
   learningRate?: number;
   /** Backend of every worker (default "wasm": one thread each, which is what makes the split pay). */
   backend?: BackendName;
-  /** Use lib/tf/fast-grads's wasm kernels in the workers (default true). */
+  /** Use lib/perf/fast-grads's wasm kernels in the workers (default true). */
   fastKernels?: boolean;
 }
 

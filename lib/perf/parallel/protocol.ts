@@ -20,7 +20,7 @@ export interface WorkerInit {
   learningRate: number;
   /** tfjs backend of the worker ("wasm" unless asked otherwise). */
   backend: BackendName;
-  /** Install lib/tf/fast-grads's wasm kernels (default true). */
+  /** Install lib/perf/fast-grads's wasm kernels (default true). */
   fastKernels: boolean;
   /** Inputs, n × features, and targets, n × outputs, shared by all workers. */
   x: Float32Array;
