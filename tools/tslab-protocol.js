@@ -247,6 +247,7 @@ function typescriptVersion(tslabDir) {
 function patchTslab(tslabDist, root) {
   const jupyter = require(path.join(tslabDist, "jupyter.js"));
   const executor = require(path.join(tslabDist, "executor.js"));
+  const util_ = require(path.join(tslabDist, "util.js"));
   const tslabDir = path.dirname(tslabDist);
   const tslabVersion = require(path.join(tslabDir, "package.json")).version;
   const tsVersion = typescriptVersion(tslabDir);
@@ -265,6 +266,15 @@ function patchTslab(tslabDist, root) {
   const createExecutor = executor.createExecutor;
   executor.createExecutor = (rootDir, convs, console) => createExecutor(rootDir, rememberingConverters(convs), cellConsole(console, root));
   nameCellScripts();
+
+  // After a failed cell tslab cancels the requests already queued (right) and, for 200 ms more, any new one
+  // (tslab issue #19), so a client that sends its next cell quickly gets it aborted. Cancel only what was
+  // queued when the cell failed, as ipykernel does (stop_on_error_timeout 0).
+  if (typeof util_.TaskQueue?.prototype?.reset === "function") {
+    util_.TaskQueue.prototype.reset = function () {
+      this.prev = Promise.resolve();
+    };
+  }
 
   const handleKernel = JupyterHandlerImpl.prototype.handleKernel;
   JupyterHandlerImpl.prototype.handleKernel = function () {
@@ -290,6 +300,14 @@ function patchTslab(tslabDist, root) {
     current = cell;
     try {
       return await handleExecuteImpl.call(this, req, writeStream, writeDisplayData);
+    } catch (e) {
+      // tslab fails a cell by throwing its count, which cancels the requests queued behind it. A client that
+      // asks to go on after errors (stop_on_error: false, e.g. nbclient --allow-errors) gets them run.
+      if (req.stop_on_error === false && e && typeof e.count === "number" && !(e instanceof Error)) {
+        cell.failed = true;
+        return e;
+      }
+      throw e;
     } finally {
       current = null;
     }
@@ -304,9 +322,10 @@ function patchTslab(tslabDist, root) {
     };
     const writeStream = (name, text) => publish("stream", { name, text });
     const writeDisplayData = (data, update) => publish(update ? "update_display_data" : "display_data", data);
-    const cell = { publish, count: null, code: "", js: "", named: false, error: null, diagnostics: [] };
+    const cell = { publish, count: null, code: "", js: "", named: false, error: null, diagnostics: [], failed: false };
     Object.defineProperty(msg.content, CELL, { value: cell });
     const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
+    if (cell.failed) content.status = "error";
     if (content.status === "error") {
       const err = cell.error || (cell.diagnostics.length > 0 ? describeDiagnostics(cell.diagnostics, cell.code) : null) || {
         ename: "Error",
