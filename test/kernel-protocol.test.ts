@@ -10,6 +10,44 @@ import * as path from "path";
 import { ensureJupyter } from "../tools/jupyter-env";
 
 const ROOT = path.resolve(__dirname, "..");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const protocol = require("../tools/tslab-protocol.js") as {
+  sourceLine(ts: string, js: string, near: number): number;
+  describeThrown(e: unknown, root: string): { ename: string; evalue: string; traceback: string[] };
+};
+
+test("sourceLine maps a compiled JavaScript line to the cell's TypeScript line", () => {
+  const ts = "interface P { x: number }\nconst p: P = { x: 1 };\nconst y = p.x!;\n\nconst y2 = p.x!;\nf(y as number)";
+  assert.equal(protocol.sourceLine(ts, "const p = { x: 1 };", 1), 2);
+  assert.equal(protocol.sourceLine(ts, "exports.tsLastExpr = exports.f(exports.y);", 4), 6); // tslab's rewrites
+  assert.equal(protocol.sourceLine(ts, "const y = p.x;", 3), 3);
+  assert.equal(protocol.sourceLine(ts, "const y2 = p.x;", 3), 5);
+  assert.equal(protocol.sourceLine("a();\nb();\na();", "a();", 3), 3); // the same line twice: the nearest
+  assert.equal(protocol.sourceLine(ts, "something_else();", 1), 0);
+  assert.equal(protocol.sourceLine(ts, "   ", 1), 0);
+});
+
+test("describeThrown: name, message, and only the frames of cells and project files", () => {
+  class ShapeError extends Error {}
+  const e = new ShapeError("bad shape");
+  e.stack = [
+    "Error: bad shape",
+    `    at check (${path.join(ROOT, "lib", "shape.js")}:3:9)`,
+    `    at tf.reshape (${path.join(ROOT, "node_modules", "@tensorflow", "tfjs-core", "dist", "x.js")}:1:1)`,
+    `    at Object.execute (${path.join(ROOT, "node_modules", "tslab", "dist", "executor.js")}:160:38)`,
+    "    at Script.runInThisContext (node:vm:135:14)",
+    "    at outside (/somewhere/else/file.js:1:1)",
+  ].join("\n");
+  assert.deepEqual(protocol.describeThrown(e, ROOT), {
+    ename: "ShapeError",
+    evalue: "bad shape",
+    traceback: ["ShapeError: bad shape", "    at check (lib/shape.js:3:9)"],
+  });
+  const named = new RangeError("out");
+  assert.equal(protocol.describeThrown(named, ROOT).ename, "RangeError");
+  assert.deepEqual(protocol.describeThrown({ code: 1 }, ROOT), { ename: "Uncaught", evalue: "{ code: 1 }", traceback: ["Uncaught { code: 1 }"] });
+  assert.deepEqual(protocol.describeThrown(new Error(""), ROOT).traceback.slice(0, 1), ["Error"]);
+});
 
 function notebook(cells: string[]): string {
   return JSON.stringify({

@@ -29,5 +29,10 @@ process.chdir(root);
 // the copy patched to speak the Jupyter protocol (error messages, execute_result, kernel_info: see
 // tslab-protocol.js), so the search is turned off.
 const tslabDist = path.join(__dirname, "..", "node_modules", "tslab", "dist");
-require("./tslab-protocol.js").patchTslab(tslabDist, root);
+try {
+  require("./tslab-protocol.js").patchTslab(tslabDist, root);
+} catch (e) {
+  console.error(`backprop-lab kernel: ${e.message}`);
+  process.exit(1);
+}
 require(path.join(tslabDist, "main.js")).startKernel({ configPath, enableFindLocal: false });
