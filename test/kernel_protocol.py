@@ -150,6 +150,12 @@ class BackpropLabKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual((failed["status"], failed["ename"], failed["evalue"]), ("error", "Error", "slow failure"))
         self.assertEqual(queued["status"], "ok")
 
+    def test_silent_execution_publishes_no_input_or_result(self):
+        self.flush_channels()
+        reply, outputs = self.execute_helper("7 * 6", silent=True)
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertEqual(outputs, [])
+
     def test_kernel_info_versions(self):
         self.flush_channels()
         msg_id = self.kc.kernel_info()

@@ -155,12 +155,14 @@ function cellConsole(original, root) {
   return {
     log(...args) {
       if (current && args.length === 1) {
-        // executor.js logs exactly one thing: the value of the cell's last expression.
-        current.publish("execute_result", {
-          execution_count: current.count,
-          data: { "text/plain": util.format(args[0]) },
-          metadata: {},
-        });
+        // executor.js logs exactly one thing: the value of the cell's last expression (none for a silent request).
+        if (!current.silent) {
+          current.publish("execute_result", {
+            execution_count: current.count,
+            data: { "text/plain": util.format(args[0]) },
+            metadata: {},
+          });
+        }
         return;
       }
       original.log(...args);
@@ -296,7 +298,8 @@ function patchTslab(tslabDist, root) {
     if (!cell) return handleExecuteImpl.call(this, req, writeStream, writeDisplayData);
     cell.count = this.execCount + 1; // what tslab's handleExecuteImpl is about to number this execution
     cell.code = String(req.code);
-    cell.publish("execute_input", { code: cell.code, execution_count: cell.count });
+    cell.silent = req.silent === true;
+    if (!cell.silent) cell.publish("execute_input", { code: cell.code, execution_count: cell.count });
     current = cell;
     try {
       return await handleExecuteImpl.call(this, req, writeStream, writeDisplayData);
@@ -322,7 +325,7 @@ function patchTslab(tslabDist, root) {
     };
     const writeStream = (name, text) => publish("stream", { name, text });
     const writeDisplayData = (data, update) => publish(update ? "update_display_data" : "display_data", data);
-    const cell = { publish, count: null, code: "", js: "", named: false, error: null, diagnostics: [], failed: false };
+    const cell = { publish, count: null, code: "", js: "", named: false, error: null, diagnostics: [], failed: false, silent: false };
     Object.defineProperty(msg.content, CELL, { value: cell });
     const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
     if (cell.failed) content.status = "error";
