@@ -15,6 +15,10 @@
 //     execution_count from it).
 //  5. comm_info_reply is sent with its own msg_type (tslab labels it complete_reply) and `status: "ok"`;
 //     shutdown_reply gets `status: "ok"` and echoes `restart`.
+//  6. After a failed cell tslab aborts every request for 200 ms; here only those already queued, and none when
+//     the request says `stop_on_error: false`. A `silent` request publishes no execute_input/execute_result.
+// To name cells in tracebacks, a cell's code runs as the file `In[n]` (tslab passes no file name to vm), and
+// Error.stackTraceLimit is raised to 50.
 // A fix in tslab itself would do the same in executor.js (return the error and the last value from execute()
 // instead of printing them) and jupyter.js (publish them); this file is written so that it can be dropped then.
 "use strict";
@@ -147,7 +151,9 @@ function describeDiagnostics(diags, tsSource) {
   const first = diags[0];
   const more = diags.length > 1 ? ` (and ${diags.length - 1} more)` : "";
   const evalue = `${first.file ? first.file + " " : ""}${first.line}:${first.col} - ${first.message}${more}`;
-  return { ename: "TSError", evalue, traceback: [`TSError: ${evalue}`, ...lines.slice(diags.length > 1 || first.file ? 0 : 1)] };
+  // one diagnostic in the cell: its line would repeat the first line of the traceback, keep only code and caret
+  const detail = diags.length === 1 && !first.file ? lines.slice(1) : lines;
+  return { ename: "TSError", evalue, traceback: [`TSError: ${evalue}`, ...detail] };
 }
 
 /** What tslab's executor prints through the console it is given: the thrown value, diagnostics, the last value. */
