@@ -45,7 +45,9 @@ test("a good notebook runs; a broken cell fails the run with notebook, cell, sou
   assert.match(r.stdout, /^ok\s+[\d.]+ s\s+01-good\.ipynb$/m);
   assert.match(r.stdout, /^FAIL\s+[\d.]+ s\s+02-broken\.ipynb$/m);
   assert.match(r.stderr, /02-broken\.ipynb: cell 3 raised an error\n\s+\| const answer = 42;/);
-  assert.match(r.stderr, /Error: the real message 42/);
+  // the kernel's own report (tools/tslab-protocol.js): name, message, the cell's line, no kernel frames
+  assert.match(r.stderr, /\n  Error: the real message 42\n      at In\[2\] line 2: throw new Error\("the real message " \+ answer\);\n/);
+  assert.doesNotMatch(r.stderr, /evalmachine|node_modules|node:/);
   assert.match(r.stderr, /03-types\.ipynb: cell 1 raised an error[\s\S]*Type 'number' is not assignable to type 'string'/);
   assert.doesNotMatch(out, /Traceback/);
 

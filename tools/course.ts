@@ -52,7 +52,8 @@ export function listNotebooks(dir: string, only: string[]): string[] {
   return picked.map((f) => path.join(dir, f));
 }
 
-/** Drops stack frames inside tslab and Node's vm: they say where the kernel ran the cell, not what failed. */
+/** Drops stack frames inside tslab and Node from the kernel's stderr (a dead kernel's last words); a cell's
+ * error needs no filtering: the kernel's traceback names only the cells and the project's files. */
 function withoutKernelFrames(text: string): string {
   return text
     .trimEnd()
@@ -76,7 +77,7 @@ export function describeFailure(notebook: string, run: NotebookRun): string {
     const what = { error: "raised an error", timeout: "timed out", dead: "killed the kernel", fatal: "failed", ok: "" }[f.status];
     lines.push(`${name}: cell ${f.index + 1} ${what}`);
     for (const l of text.split("\n").slice(0, 4)) lines.push(`    | ${l}`);
-    lines.push(...withoutKernelFrames(f.message || "(no message)").split("\n").slice(0, 30).map((l) => `  ${l}`));
+    lines.push(...(f.message || "(no message)").split("\n").slice(0, 30).map((l) => `  ${l}`));
   }
   if (f.kernel_stderr) lines.push("  kernel stderr:", ...withoutKernelFrames(f.kernel_stderr).split("\n").slice(-15).map((l) => `    ${l}`));
   return lines.join("\n");

@@ -1,9 +1,9 @@
 """Executes one notebook with the real Jupyter machinery (nbclient) and reports, as JSON on stdout,
 what happened to every cell.
 
-Why not `jupyter nbconvert --execute`: tslab reports a failing cell with an empty error (its text goes to
-the cell's stderr stream), and nbconvert then shows nothing useful. Here every cell's stderr and the
-kernel's own stderr are kept, so the caller can print the real message.
+Why not `jupyter nbconvert --execute`: it stops at the first failing cell and says little else. Here every
+cell gets a record (status, time, the error's name, message and traceback from the kernel's `error` output),
+and the kernel's own stderr is kept for a kernel that dies, so the caller can print a precise report.
 
 Usage: python3 nbrun.py JOB.json    (JOB fields: see `Job` below). Never exits with a traceback: any
 failure is reported in the JSON with "ok": false.
@@ -26,22 +26,20 @@ except ImportError as e:  # the caller checks this first; keep the contract anyw
     print(json.dumps({"ok": False, "fatal": f"Jupyter is not installed for {sys.executable}: {e}"}))
     sys.exit(0)
 
-# tslab cancels requests that reach it within 200 ms of a failed cell (tslab issue #19); wait past that
-# before sending the next cell when errors are allowed.
-TSLAB_ABORT_WINDOW_S = 0.25
-
-
 def cell_text(cell, name):
     return "".join(o.get("text", "") for o in cell.get("outputs", [])
                    if o.get("output_type") == "stream" and o.get("name") == name)
 
 
 def error_text(cell):
+    """The failing cell's error, as the kernel reported it: its short traceback (whose first line is
+    "ename: evalue"), or "ename: evalue" when there is none."""
     parts = []
     for o in cell.get("outputs", []):
         if o.get("output_type") == "error":
-            parts.append(f"{o.get('ename', '')}: {o.get('evalue', '')}".strip(": "))
-    return "\n".join(p for p in parts if p) or cell_text(cell, "stderr")
+            tb = "\n".join(o.get("traceback") or [])
+            parts.append(tb or f"{o.get('ename', '')}: {o.get('evalue', '')}".strip(": "))
+    return "\n".join(p for p in parts if p)
 
 
 def tail(path, limit=4000):
@@ -203,7 +201,7 @@ def run(job):
                         status, message = "dead", "the kernel died"
                     except CellExecutionError:
                         status = "error"
-                    # tslab sends no execute_input, so nbclient leaves the count empty; number cells ourselves.
+                    # The kernel numbers cells through execute_input; a cell that never started keeps ours.
                     if cell.get("execution_count") is None:
                         cell["execution_count"] = count
                     if limits.broken and status in ("ok", "error", "dead"):
@@ -225,8 +223,6 @@ def run(job):
                         failure = record
                     if status in ("dead", "timeout") or (status == "error" and not job.get("continue_on_error")):
                         break
-                    if status == "error":
-                        time.sleep(TSLAB_ABORT_WINDOW_S)
         except DeadKernelError:
             failure = failure or {"index": None, "status": "dead", "message": "the kernel died"}
         except Exception as e:  # kernel failed to start, bad notebook, ...

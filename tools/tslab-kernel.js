@@ -23,6 +23,16 @@ if (args.indexOf("--config-path") < 0 || !configPath) {
   console.error("usage: tslab-kernel.js --config-path <connection_file>");
   process.exit(2);
 }
-process.chdir(projectRoot(process.cwd()));
-// tslab looks for a local copy of itself from the working directory; ours sits beside this file.
-require(path.join(__dirname, "..", "node_modules", "tslab", "dist", "main.js")).startKernel({ configPath });
+const root = projectRoot(process.cwd());
+process.chdir(root);
+// tslab looks for a local copy of itself from the working directory; ours sits beside this file, and it is
+// the copy patched to speak the Jupyter protocol (error messages, execute_result, kernel_info: see
+// tslab-protocol.js), so the search is turned off.
+const tslabDist = path.join(__dirname, "..", "node_modules", "tslab", "dist");
+try {
+  require("./tslab-protocol.js").patchTslab(tslabDist, root);
+} catch (e) {
+  console.error(`backprop-lab kernel: ${e.message}`);
+  process.exit(1);
+}
+require(path.join(tslabDist, "main.js")).startKernel({ configPath, enableFindLocal: false });
