@@ -1,0 +1,134 @@
+// The notebooks in the real Jupyter Notebook 6 UI (Debian's), driven in headless Chromium as a student
+// uses them: Restart & Run All, rerun a cell, add a cell, save, reopen, Clear All Outputs, reload. Every
+// figure must draw each time, the notebook must stay trusted, and the formulas in lecture 01's tables must
+// typeset on one line. Runs on temporary copies (tools/notebook-ui.ts). BACKPROP_SKIP_BROWSER=1 skips it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import type { Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../tools/browser-check";
+import {
+  copyNotebooks, startNotebookServer, openNotebook, gotoNotebook, restartRunAll, save, runCell, figureState,
+  findCell, tableMath, waitIdle, NotebookServer,
+} from "../tools/notebook-ui";
+
+const ROOT = path.resolve(__dirname, "..");
+const LECTURE = "notebooks/01-neurona-activaciones.ipynb";
+const EXERCISE = "exercises/hw01-activaciones.ipynb";
+const skip = process.env.BACKPROP_SKIP_BROWSER === "1" ? "BACKPROP_SKIP_BROWSER=1" : !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : false;
+
+let server: NotebookServer | undefined;
+let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+let page: Page;
+let dir = "";
+
+before(async () => {
+  if (skip) return;
+  dir = copyNotebooks([LECTURE, EXERCISE]);
+  server = await startNotebookServer(dir);
+  browser = await launchChromium();
+  page = await openNotebook(browser.context, server, LECTURE);
+  // Narrower than the default 1280 px, so the table columns are narrow enough for MathJax to break lines.
+  await page.setViewportSize({ width: 1000, height: 720 });
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const saved = (rel: string) => JSON.parse(fs.readFileSync(path.join(dir, rel), "utf8"));
+const FIGURES_01 = 8;
+
+test("lecture 01 in the Notebook UI: figures survive rerun, save/reopen, an added cell, clear and reload", { skip, timeout: 420_000 }, async (t) => {
+  await t.test("the formulas in the tables typeset, none broken over lines", async () => {
+    const m = await tableMath(page);
+    assert.ok(m.formulas >= 20, `formulas in tables: ${m.formulas}`);
+    assert.equal(m.typeset, m.formulas);
+    assert.deepEqual(m.broken, []);
+    assert.equal(m.errors, 0);
+  });
+
+  await t.test("Restart & Run All: every figure drawn, no error", async () => {
+    await restartRunAll(page);
+    const s = await figureState(page);
+    assert.deepEqual([s.drawn, s.figures, s.errors], [FIGURES_01, FIGURES_01, []]);
+  });
+
+  await t.test("rerun only the first figure cell, save, reopen: every figure drawn; the file stays small", async () => {
+    await runCell(page, await findCell(page, /bp\.show\(/));
+    await save(page);
+    const bytes = fs.statSync(path.join(dir, LECTURE)).size;
+    t.diagnostic(`lecture 01 saved with its outputs: ${bytes} bytes`);
+    assert.ok(bytes < 1_000_000, `saved notebook is ${bytes} bytes`);
+    assert.doesNotMatch(fs.readFileSync(path.join(dir, LECTURE), "utf8"), /plotly\.js v\d/, "plotly.js is not copied into the notebook");
+    await gotoNotebook(page, server!, LECTURE);
+    const s = await figureState(page);
+    assert.deepEqual([s.trusted, s.drawn, s.figures], [true, FIGURES_01, FIGURES_01]);
+  });
+
+  await t.test("add a cell, save, reopen: still trusted, every figure drawn, every cell has an id", async () => {
+    // As a student does: select the last cell, Esc, B (insert below), type, Shift-Enter.
+    await page.evaluate(() => {
+      const nb = (window as any).Jupyter.notebook; // eslint-disable-line @typescript-eslint/no-explicit-any
+      nb.select(nb.ncells() - 1);
+      nb.command_mode();
+    });
+    await page.keyboard.press("b");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("const mine = 40 + 2;\nmine");
+    await page.keyboard.press("Shift+Enter");
+    await waitIdle(page);
+    await save(page);
+    const nb = saved(LECTURE);
+    assert.ok(nb.cells.some((c: { source: string | string[] }) => [c.source].flat().join("").includes("const mine = 40 + 2;")), "the new cell was saved");
+    assert.deepEqual(nb.cells.filter((c: { id?: string }) => !c.id).length, 0, "every cell has an id (pre-save hook)");
+    await gotoNotebook(page, server!, LECTURE);
+    const s = await figureState(page);
+    assert.deepEqual([s.trusted, s.drawn, s.figures], [true, FIGURES_01, FIGURES_01]);
+  });
+
+  await t.test("Clear All Outputs, reload with the same kernel, run a figure cell: drawn", async () => {
+    await page.click("#celllink");
+    await page.hover("#all_outputs");
+    await page.click("#clear_all_output a");
+    assert.equal((await figureState(page, 0)).figures, 0);
+    await save(page);
+    await gotoNotebook(page, server!, LECTURE);
+    await runCell(page, await findCell(page, /bp\.show\(/));
+    const s = await figureState(page);
+    assert.deepEqual([s.drawn, s.figures, s.errors], [1, 1, []]);
+  });
+});
+
+test("an exercise filled in by a student: Restart & Run All passes every test and draws its figure", { skip, timeout: 240_000 }, async () => {
+  // The student's answers: the solution cells of the source notebook, typed into the matching cells (same ids).
+  const solution = JSON.parse(fs.readFileSync(path.join(ROOT, "solutions", path.basename(EXERCISE)), "utf8"));
+  const answers: Record<string, string> = {};
+  for (const c of solution.cells) {
+    const src = [c.source].flat().join("");
+    if (c.cell_type === "code" && src.includes("// BEGIN SOLUTION")) answers[c.id] = src.replace(/^\s*\/\/ (BEGIN|END) SOLUTION\n/gm, "");
+  }
+  assert.ok(Object.keys(answers).length >= 4);
+  await gotoNotebook(page, server!, EXERCISE);
+  const filled = await page.evaluate((a) => {
+    let n = 0;
+    for (const cell of (window as any).Jupyter.notebook.get_cells()) { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const id = cell.id ?? cell.metadata?.id;
+      if (id && a[id] !== undefined) {
+        cell.set_text(a[id]);
+        n++;
+      }
+    }
+    return n;
+  }, answers);
+  assert.equal(filled, Object.keys(answers).length, "every answer found its cell by id");
+  await restartRunAll(page);
+  const s = await figureState(page);
+  assert.deepEqual([s.errors, s.drawn, s.figures], [[], 1, 1]);
+  await save(page);
+  await gotoNotebook(page, server!, EXERCISE);
+  const again = await figureState(page);
+  assert.deepEqual([again.trusted, again.drawn], [true, 1]);
+});
