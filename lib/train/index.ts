@@ -5,3 +5,5 @@ export { Sgd, checkParamsAndGrads } from "./optimizer";
 export type { Optimizer } from "./optimizer";
 export { train, accuracy, isClassTargets, progressLine, TRAIN_MODES, ON_DIVERGE, DivergedError } from "./train";
 export type { TrainMode, OnDiverge, TrainData, TrainOptions, EarlyStopping, EpochStats, History } from "./train";
+export { ProgressBar, progressText } from "./progress";
+export type { ProgressStats, ProgressBarOptions } from "./progress";

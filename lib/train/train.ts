@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng, rng as sharedRng } from "../random";
 import { Model, checkBatch } from "./model";
 import { Optimizer } from "./optimizer";
+import { ProgressBar } from "./progress";
 
 export type TrainMode = "batch" | "minibatch" | "incremental" | "online";
 export const TRAIN_MODES: readonly TrainMode[] = ["batch", "minibatch", "incremental", "online"];
@@ -66,6 +67,8 @@ export interface TrainOptions {
   logEvery?: number;
   /** Where lines go (default console.log: a notebook cell's output or the terminal). */
   log?: (line: string) => void;
+  /** Live progress bar updated in place (epoch, loss, accuracy, time left); default true. Drawn only in a notebook or a terminal. */
+  progress?: boolean;
   /** Called after every epoch with its numbers. */
   onEpoch?: (stats: EpochStats) => void;
   /**
@@ -153,7 +156,9 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
   const r = opts.rng ?? sharedRng();
   const withAccuracy = opts.accuracy ?? isClassTargets(data.t);
   const logEvery = opts.logEvery ?? Math.max(1, Math.round(opts.epochs / 10));
-  const log = opts.log ?? ((line: string) => console.log(line));
+  const print = opts.log ?? ((line: string) => console.log(line));
+  const progress = new ProgressBar({ total: opts.epochs, live: opts.progress === false ? false : undefined });
+  const log = (line: string) => progress.log(line, print);
   const stopper = opts.earlyStopping ? new Stopper(opts.earlyStopping, opts.validation !== undefined, model.params) : undefined;
 
   const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], ms: [], epochs: 0, bestEpoch: 0, stoppedEarly: false, diverged: false };
@@ -163,7 +168,7 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
       const start = performance.now();
       let updates: number;
       try {
-        updates = mode === "batch" ? updateOn(model, opts.optimizer, data.x, data.t) : runBlocks(model, opts.optimizer, data, order, batchSize);
+        updates = mode === "batch" ? updateOn(model, opts.optimizer, data.x, data.t) : runBlocks(model, opts.optimizer, data, order, batchSize, (f) => progress.tick(f));
       } catch (e) {
         if (onDiverge === "throw" || !(e instanceof DivergedError)) throw e;
         history.diverged = true;
@@ -188,6 +193,7 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
         break;
       }
       record(history, stats);
+      progress.step(epoch, stats);
       const stop = stopper?.update(stats);
       opts.onEpoch?.(stats);
       const last = epoch === opts.epochs || stop !== undefined;
@@ -200,6 +206,7 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
     }
     history.bestEpoch = stopper?.finish() ?? history.epochs;
   } finally {
+    progress.end();
     stopper?.dispose();
   }
   return history;
@@ -217,7 +224,7 @@ function updateOn(model: Model, optimizer: Optimizer, x: tf.Tensor2D, t: tf.Tens
 }
 
 /** One update per block of `size` samples taken from `order`. */
-function runBlocks(model: Model, optimizer: Optimizer, data: TrainData, order: number[], size: number): number {
+function runBlocks(model: Model, optimizer: Optimizer, data: TrainData, order: number[], size: number, onBlock?: (fraction: number) => void): number {
   let updates = 0;
   for (let start = 0; start < order.length; start += size) {
     const idx = tf.tensor1d(order.slice(start, start + size), "int32");
@@ -227,6 +234,7 @@ function runBlocks(model: Model, optimizer: Optimizer, data: TrainData, order: n
     } finally {
       tf.dispose([idx, xb, tb]);
     }
+    onBlock?.((start + size) / order.length);
   }
   return updates;
 }
