@@ -9,7 +9,7 @@ import * as path from "path";
 import type { Page } from "playwright-core";
 import { CHROMIUM, launchChromium } from "../tools/browser-check";
 import {
-  copyNotebooks, startNotebookServer, openNotebook, gotoNotebook, restartRunAll, save, runCell, figureState,
+  copyNotebooks, startNotebookServer, openNotebook, gotoNotebook, restartRunAll, startRestartRunAll, firstCodeCell, save, runCell, figureState,
   findCell, tableMath, waitIdle, NotebookServer,
 } from "../tools/notebook-ui";
 
@@ -50,8 +50,18 @@ test("lecture 01 in the Notebook UI: figures survive rerun, save/reopen, an adde
     assert.equal(m.errors, 0);
   });
 
-  await t.test("Restart & Run All: every figure drawn, no error", async () => {
-    await restartRunAll(page);
+  await t.test("Restart & Run All: the first cell says what it is doing while it runs; every figure drawn, no error", async () => {
+    await startRestartRunAll(page);
+    const t0 = Date.now();
+    let first = await firstCodeCell(page);
+    while (first.running && !first.text.includes("Cargando la biblioteca")) {
+      await page.waitForTimeout(100);
+      first = await firstCodeCell(page);
+    }
+    assert.ok(first.running, `the notice came only after the first cell finished: ${JSON.stringify(first.text)}`);
+    while ((await firstCodeCell(page)).running) await page.waitForTimeout(100);
+    t.diagnostic(`first cell (import + setup) ran about ${((Date.now() - t0) / 1000).toFixed(1)} s in the notebook`);
+    await waitIdle(page);
     const s = await figureState(page);
     assert.deepEqual([s.drawn, s.figures, s.errors], [FIGURES_01, FIGURES_01, []]);
   });

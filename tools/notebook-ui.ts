@@ -138,14 +138,27 @@ export async function waitIdle(page: Page, timeoutMs = 180_000): Promise<void> {
   );
 }
 
-/** Kernel → Restart & Run All, through the menu and its confirmation dialog; waits for the run to end. */
-export async function restartRunAll(page: Page, timeoutMs = 180_000): Promise<void> {
+/** Kernel → Restart & Run All, through the menu and its confirmation dialog; returns once cells are queued. */
+export async function startRestartRunAll(page: Page): Promise<void> {
   await page.click("#kernellink");
   await page.click("#restart_run_all a");
   await page.click(".modal-footer button.btn-danger");
   // The kernel restarts, then every cell is queued.
   await page.waitForFunction(() => Jupyter.notebook.get_cells().some((c: any) => c.cell_type === "code" && c.input_prompt_number === "*"), null, { timeout: 30_000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Kernel → Restart & Run All; waits for the run to end. */
+export async function restartRunAll(page: Page, timeoutMs = 180_000): Promise<void> {
+  await startRestartRunAll(page);
   await waitIdle(page, timeoutMs);
+}
+
+/** The first code cell: whether it is still running, and its output text so far. */
+export async function firstCodeCell(page: Page): Promise<{ running: boolean; text: string }> {
+  return page.evaluate(() => {
+    const c = Jupyter.notebook.get_cells().find((x: any) => x.cell_type === "code"); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return { running: c.input_prompt_number === "*", text: c.output_area.element.text() as string };
+  });
 }
 
 /** File → Save (Ctrl-S in command mode), waiting for the server to confirm. */

@@ -24,5 +24,23 @@ if (args.indexOf("--config-path") < 0 || !configPath) {
   process.exit(2);
 }
 process.chdir(projectRoot(process.cwd()));
+const tslabDir = path.join(__dirname, "..", "node_modules", "tslab");
+
+// The first cell that imports ./lib/ makes tslab type-check the whole library before anything runs: seconds
+// of silence (the compiler blocks the kernel, so no timer could speak during it). Say so before it starts.
+function announceLibraryLoad() {
+  const { JupyterHandlerImpl } = require(path.join(tslabDir, "dist", "jupyter.js"));
+  const execute = JupyterHandlerImpl.prototype.handleExecuteImpl;
+  let announced = false;
+  JupyterHandlerImpl.prototype.handleExecuteImpl = function (req, writeStream, writeDisplayData) {
+    if (!announced && /from\s+["']\.\/lib\//.test(String(req && req.code))) {
+      announced = true;
+      writeStream("stdout", "Cargando la biblioteca: tslab comprueba los tipos de lib/ antes de ejecutar (la primera vez, unos segundos)…\n");
+    }
+    return execute.call(this, req, writeStream, writeDisplayData);
+  };
+}
+announceLibraryLoad();
+
 // tslab looks for a local copy of itself from the working directory; ours sits beside this file.
-require(path.join(__dirname, "..", "node_modules", "tslab", "dist", "main.js")).startKernel({ configPath });
+require(path.join(tslabDir, "dist", "main.js")).startKernel({ configPath });
