@@ -19,7 +19,9 @@ if (require.main === module) {
   runMain(async () => {
     const jenv = ensureJupyter();
     const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-    const child = spawn(jenv.python, notebookArgs(process.argv.slice(2), isRoot), { env: jenv.env, stdio: "inherit" });
+    const argv = process.argv.slice(2);
+    const args = argv[0] === "nbconvert" ? ["-m", "nbconvert", ...argv.slice(1)] : notebookArgs(argv, isRoot);
+    const child = spawn(jenv.python, args, { env: jenv.env, stdio: "inherit" });
     // Ctrl-C reaches Jupyter itself (same process group; it asks before shutting down): wait for it.
     process.on("SIGINT", () => undefined);
     process.on("SIGTERM", () => child.kill("SIGTERM"));
