@@ -38,6 +38,16 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** BACKPROP_UI_SCREENS=DIR keeps screenshots of what the test saw. */
+async function shot(name: string, selector?: string, index?: number) {
+  const out = process.env.BACKPROP_UI_SCREENS;
+  if (!out) return;
+  fs.mkdirSync(out, { recursive: true });
+  const file = path.join(out, `${name}.png`);
+  if (selector) await page.locator(selector).nth(index ?? 0).screenshot({ path: file });
+  else await page.screenshot({ path: file });
+}
+
 const saved = (rel: string) => JSON.parse(fs.readFileSync(path.join(dir, rel), "utf8"));
 const FIGURES_01 = 8;
 
@@ -75,6 +85,7 @@ test("lecture 01 in the Notebook UI: figures survive rerun, save/reopen, an adde
     assert.doesNotMatch(fs.readFileSync(path.join(dir, LECTURE), "utf8"), /plotly\.js v\d/, "plotly.js is not copied into the notebook");
     await gotoNotebook(page, server!, LECTURE);
     const s = await figureState(page);
+    await shot("lecture01-reopened");
     assert.deepEqual([s.trusted, s.drawn, s.figures], [true, FIGURES_01, FIGURES_01]);
   });
 
@@ -122,6 +133,20 @@ test("an exercise filled in by a student: Restart & Run All passes every test an
   }
   assert.ok(Object.keys(answers).length >= 4);
   await gotoNotebook(page, server!, EXERCISE);
+
+  // A solution that does not compile leaves the stub in effect: the test must say the cell did not run.
+  const stub = await findCell(page, /^function sigmoid\(/);
+  const check = stub + 1;
+  await runCell(page, stub);
+  await page.evaluate((i) => (window as any).Jupyter.notebook.get_cell(i).set_text("function sigmoid(z: number): number {\n  return 1 / (1 + Math.exp(-z)) + \"\";\n}\n\nfunction sigmoidPrime(z: number): number {\n  return sigmoid(z) * (1 - sigmoid(z));\n}"), stub); // eslint-disable-line @typescript-eslint/no-explicit-any
+  await runCell(page, stub);
+  await page.waitForTimeout(400); // tslab drops requests that arrive within 200 ms of a failed cell (tslab #19)
+  await runCell(page, check);
+  const said = await page.evaluate((i) => (window as any).Jupyter.notebook.get_cell(i).output_area.element.text() as string, check); // eslint-disable-line @typescript-eslint/no-explicit-any
+  await shot("exercise-stale-solution", ".cell", check);
+  assert.match(said, /sin implementar/);
+  assert.match(said, /la celda que define «sigmoid».*no llegó a ejecutarse: tuvo un error de compilación/s);
+
   const filled = await page.evaluate((a) => {
     let n = 0;
     for (const cell of (window as any).Jupyter.notebook.get_cells()) { // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -26,21 +26,53 @@ if (args.indexOf("--config-path") < 0 || !configPath) {
 process.chdir(projectRoot(process.cwd()));
 const tslabDir = path.join(__dirname, "..", "node_modules", "tslab");
 
-// The first cell that imports ./lib/ makes tslab type-check the whole library before anything runs: seconds
-// of silence (the compiler blocks the kernel, so no timer could speak during it). Say so before it starts.
-function announceLibraryLoad() {
+// Two notes a student needs, added around tslab's execution of a cell (what tslab prints is unchanged):
+// - the first cell that imports ./lib/ makes tslab type-check the whole library before anything runs: seconds
+//   of silence (the compiler blocks the kernel, so no timer could speak during it). Say so before it starts.
+// - a cell that fails to compile runs nothing, so the functions it defines keep their previous definition
+//   (in an exercise, the stub that throws "sin implementar"). When a later cell fails and uses one of them,
+//   say that the cell defining it did not run. (Top-level declarations only: test cells keep theirs in a block.)
+function addStudentNotes() {
   const { JupyterHandlerImpl } = require(path.join(tslabDir, "dist", "jupyter.js"));
   const execute = JupyterHandlerImpl.prototype.handleExecuteImpl;
+  const DECLARED = /^(?:export\s+)?(?:(?:async\s+)?function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)/gm;
+  const COMPILE_ERROR = /^(?:\S+ )?\d+:\d+ - /m;
+  const stale = new Map(); // name -> first line of the cell that failed to compile
   let announced = false;
   JupyterHandlerImpl.prototype.handleExecuteImpl = function (req, writeStream, writeDisplayData) {
-    if (!announced && /from\s+["']\.\/lib\//.test(String(req && req.code))) {
+    const code = String((req && req.code) || "");
+    if (!announced && /from\s+["']\.\/lib\//.test(code)) {
       announced = true;
       writeStream("stdout", "Cargando la biblioteca: tslab comprueba los tipos de lib/ antes de ejecutar (la primera vez, unos segundos)…\n");
     }
-    return execute.call(this, req, writeStream, writeDisplayData);
+    let stderr = "";
+    const write = (name, text) => {
+      if (name === "stderr") stderr += text;
+      return writeStream(name, text);
+    };
+    const declared = Array.from(code.matchAll(DECLARED), (m) => m[1]);
+    return execute.call(this, req, write, writeDisplayData).then(
+      (count) => {
+        for (const n of declared) stale.delete(n);
+        return count;
+      },
+      (failure) => {
+        if (COMPILE_ERROR.test(stderr)) {
+          const first = code.split("\n").find((l) => l.trim()) || "";
+          for (const n of declared) stale.set(n, first.trim().slice(0, 60));
+        }
+        const used = Array.from(stale.keys()).filter((n) => !declared.includes(n) && new RegExp(`(^|[^\\w$.])${n.replace(/\$/g, "\\$")}\\s*\\(`).test(code));
+        if (used.length > 0) {
+          const names = used.map((n) => `«${n}»`).join(", ");
+          writeStream("stderr", `\nOjo: la celda que define ${names} (empieza por «${stale.get(used[0])}») no llegó a ejecutarse: tuvo un error de compilación, ` +
+            `así que sigue valiendo su versión anterior. Corrige ese error, ejecuta esa celda y después vuelve a ejecutar esta.\n`);
+        }
+        throw failure;
+      },
+    );
   };
 }
-announceLibraryLoad();
+addStudentNotes();
 
 // tslab looks for a local copy of itself from the working directory; ours sits beside this file.
 require(path.join(tslabDir, "dist", "main.js")).startKernel({ configPath });
