@@ -60,6 +60,20 @@ test("lecture 01 in the Notebook UI: figures survive rerun, save/reopen, an adde
     assert.equal(m.errors, 0);
   });
 
+  await t.test("the navigation cell's table of contents leads to headings; Para practicar opens the exercise", async () => {
+    const r = await page.evaluate(() => {
+      const toc = Array.from(document.querySelectorAll('.text_cell_render a[href^="#"]')).filter((a) => !a.classList.contains("anchor-link"));
+      const missing = toc.map((a) => a.getAttribute("href")!.slice(1)).filter((h) => !document.getElementById(decodeURIComponent(new URL("#" + h, location.href).hash.slice(1))));
+      const exercise = Array.from(document.querySelectorAll(".text_cell_render a")).map((a) => (a as HTMLAnchorElement).href).find((h) => h.includes("/exercises/hw01"));
+      return { toc: toc.length, missing, exercise };
+    });
+    assert.ok(r.toc >= 5, `table of contents links: ${r.toc}`);
+    assert.deepEqual(r.missing, []);
+    assert.ok(r.exercise?.endsWith("/exercises/hw01-activaciones.ipynb"), `exercise link: ${r.exercise}`);
+    const res = await page.request.get(r.exercise!.replace("/notebooks/", "/api/contents/") + `?token=${server!.token}&content=0`);
+    assert.equal(res.status(), 200, "the exercise link points to a notebook the server has");
+  });
+
   await t.test("Restart & Run All: the first cell says what it is doing while it runs; every figure drawn, no error", async () => {
     await startRestartRunAll(page);
     const t0 = Date.now();

@@ -41,7 +41,7 @@ test("the release has what students need and none of the solutions, hidden tests
       const raw = fs.readFileSync(f, "utf8");
       return f.endsWith(".ipynb") ? JSON.parse(raw).cells.map((c: { source: string | string[] }) => [c.source].flat().join("")).join("\n") : raw;
     });
-    const found = secret.filter((s) => texts.some((t) => t.split("\n").some((l) => l.trim() === s.line)));
+    const found = secret.filter((s) => texts.some((t) => t.split("\n").some((l: string) => l.trim() === s.line)));
     assert.deepEqual(found, []);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });

@@ -62,12 +62,24 @@ def coalesce_streams(outputs):
     return merged
 
 
+NOTEBOOK_LINK = re.compile(r"\]\((\.\./exercises/[\w.-]+|\d\d-[\w.-]+)\.ipynb\)")
+
+
+def export_links(markdown):
+    """Links between notebooks (lectures, exercises, the course README) as links between the exported pages:
+    build/html/NN-x.html, build/exercises/hwNN-x.html and build/index.html sit as notebooks/, exercises/ and
+    README.md do."""
+    return NOTEBOOK_LINK.sub(r"](\1.html)", markdown).replace("](../README.md)", "](../index.html)")
+
+
 def prepare(nb):
     """A copy without embedded plotly.js, streams as a terminal shows them (a progress bar ends as its last
     line), with a title, and the figure counts (page / slides)."""
     nb = copy.deepcopy(nb)
     figures, in_slides = 0, 0
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = export_links(cell.source)
         if cell.get("outputs"):
             cell["outputs"] = coalesce_streams(cell["outputs"])
         for out in cell.get("outputs", []):
