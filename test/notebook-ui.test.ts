@@ -112,9 +112,29 @@ test("lecture 01 in the Notebook UI: figures survive rerun, save/reopen, an adde
     });
     await page.keyboard.press("b");
     await page.keyboard.press("Enter");
-    await page.keyboard.type("const mine = 40 + 2;\nmine");
+    await page.keyboard.type("const mine = 40 + 2;");
+    // The rest of the cell (a progress bar, as bp.train draws it) is set as a whole: typing it would meet
+    // CodeMirror's automatic brackets and indentation.
+    await page.evaluate((code) => {
+      const nb = (window as any).Jupyter.notebook; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const cell = nb.get_selected_cell();
+      cell.set_text(cell.get_text() + code);
+    }, "\nconst pb = new bp.ProgressBar({ total: 20, delayMs: 0, intervalMs: 50 });\nfor (let i = 1; i <= 20; i++) {\n  await new Promise((r) => setTimeout(r, 80));\n  pb.step(i, { loss: 1 / i });\n}\npb.end();");
     await page.keyboard.press("Shift+Enter");
+    // While it runs, the bar is one line redrawn in place; at the end, one final line.
+    const index = await page.evaluate(() => (window as any).Jupyter.notebook.get_selected_index() - 1); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const outputText = () => page.evaluate((i) => (window as any).Jupyter.notebook.get_cell(i).output_area.element.text() as string, index); // eslint-disable-line @typescript-eslint/no-explicit-any
+    let midway = "";
+    for (let k = 0; k < 100 && !midway; k++) {
+      const text = await outputText();
+      if (/epoch +\d+\/20/.test(text) && !text.includes("100%")) midway = text;
+      else await page.waitForTimeout(50);
+    }
     await waitIdle(page);
+    const final = (await outputText()).trim();
+    assert.ok(midway, "the bar showed while the cell ran");
+    assert.equal(midway.trim().split("\n").length, 1, `one line while running: ${JSON.stringify(midway)}`);
+    assert.match(final, /^epoch 20\/20  █{20}  100%  loss 0\.050000  \d\d:\d\d$/);
     await save(page);
     const nb = saved(LECTURE);
     assert.ok(nb.cells.some((c: { source: string | string[] }) => [c.source].flat().join("").includes("const mine = 40 + 2;")), "the new cell was saved");
