@@ -40,6 +40,20 @@ test("ProgressBar: redraws one line in place, throttled, and ends as one final l
   assert.match(shown[1], /^epoch 4\/4  █{20}  100%  loss 0\.125000  00:00$/);
 });
 
+test("ProgressBar: the final line shows the last step even when its redraw was throttled", () => {
+  let t = 0;
+  const out: string[] = [];
+  const b = new ProgressBar({ total: 3, live: true, write: (s) => out.push(s), now: () => t, intervalMs: 1000, delayMs: 0 });
+  t = 10;
+  b.step(1, { loss: 1 });
+  t = 20;
+  b.step(2, { loss: 0.5 }); // throttled
+  b.step(3, { loss: 0.25 }); // throttled
+  b.end();
+  const last = out.join("").split("\n").filter(Boolean).pop()!.split("\r").pop()!.trimEnd();
+  assert.match(last, /^epoch 3\/3  █{20}  100%  loss 0\.250000  00:00$/);
+});
+
 test("ProgressBar: silent when not live, and when the work was quick", () => {
   const out: string[] = [];
   const quiet = new ProgressBar({ total: 3, live: false, write: (s) => out.push(s) });

@@ -127,12 +127,11 @@ export class ProgressBar {
   /** Leaves the final state as one line (only if the bar was drawn). */
   end(): void {
     if (this.ended) return;
-    this.ended = true;
-    if (!this.live) return;
-    if (this.shown || this.now() - this.start >= (this.opts.delayMs ?? 300)) {
+    if (this.live && (this.shown || this.now() - this.start >= (this.opts.delayMs ?? 300))) {
       this.draw(true);
       this.write("\n");
     }
+    this.ended = true;
     this.shownWidth = 0;
   }
 
