@@ -33,8 +33,15 @@ const tslabDir = path.join(__dirname, "..", "node_modules", "tslab");
 //   (in an exercise, the stub that throws "sin implementar"). When a later cell fails and uses one of them,
 //   say that the cell defining it did not run. (Top-level declarations only: test cells keep theirs in a block.)
 function addStudentNotes() {
-  const { JupyterHandlerImpl } = require(path.join(tslabDir, "dist", "jupyter.js"));
-  const execute = JupyterHandlerImpl.prototype.handleExecuteImpl;
+  // tslab internals: if they ever change shape, run without the notes rather than fail to start.
+  let JupyterHandlerImpl;
+  try {
+    ({ JupyterHandlerImpl } = require(path.join(tslabDir, "dist", "jupyter.js")));
+  } catch {
+    return;
+  }
+  const execute = JupyterHandlerImpl && JupyterHandlerImpl.prototype && JupyterHandlerImpl.prototype.handleExecuteImpl;
+  if (typeof execute !== "function") return;
   const DECLARED = /^(?:export\s+)?(?:(?:async\s+)?function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)/gm;
   const COMPILE_ERROR = /^(?:\S+ )?\d+:\d+ - /m;
   const stale = new Map(); // name -> first line of the cell that failed to compile
