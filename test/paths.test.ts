@@ -23,6 +23,10 @@ const ABSENT_ON_PURPOSE: Record<string, string> = {
   "lib/shape.js": "a made-up stack frame that the kernel protocol test feeds to the traceback filter",
   "solutions/hw01-x.ipynb": "an example file name in the format of an error message",
   "solutions/hwNN-name.ipynb": "a file-name pattern",
+  "exercises/hwNN-x.ipynb": "a file-name pattern",
+  "exercises/hwNN-": "a file-name pattern (the student README's hwNN-….ipynb)",
+  "notebooks/01-": "a shell glob (notebooks/01-*.ipynb)",
+  "lib/x.ts": "the release test's planted leak, written in a temporary copy",
 };
 
 // A path: one of ROOTS, then path characters, not the tail of a longer path such as "../lib/…". A path that

@@ -8,6 +8,8 @@ import * as path from "path";
 import { UsageError } from "./cli";
 
 export const ROOT = path.resolve(__dirname, "..");
+/** The project's Jupyter configuration folder (jupyter_notebook_config.py, nbconfig/, nbextensions/). */
+export const JUPYTER_CONFIG = path.join(__dirname, "jupyter");
 export const DEBIAN_PACKAGES = ["jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "jupyter-client"];
 const INSTALL_COMMAND = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${DEBIAN_PACKAGES.join(" ")}`;
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -55,7 +57,10 @@ export function ensureJupyter(log: (s: string) => void = console.log): JupyterEn
   }
   const spec = path.join(kernel.jupyterPath, "kernels", kernel.kernelName, "kernel.json");
   if (!fs.existsSync(spec)) kernel.install();
-  const env = { ...process.env, JUPYTER_PATH: kernel.jupyterPath, PYDEVD_DISABLE_FILE_VALIDATION: "1" };
+  // JUPYTER_PATH finds the project's kernel; JUPYTER_CONFIG_PATH adds the project's Jupyter configuration
+  // (tools/jupyter/: pre-save hook, plotly.js served from node_modules, the MathJax fix), ahead of the user's.
+  const configPath = [JUPYTER_CONFIG, process.env.JUPYTER_CONFIG_PATH].filter(Boolean).join(path.delimiter);
+  const env = { ...process.env, JUPYTER_PATH: kernel.jupyterPath, JUPYTER_CONFIG_PATH: configPath, PYDEVD_DISABLE_FILE_VALIDATION: "1" };
   return { python, env, kernelName: kernel.kernelName };
 }
 

@@ -8,9 +8,9 @@ Prints one JSON line per item: {"notebook", "ok", "html", "slides", "ms_html", "
 
 Offline by construction (see nbtemplates/README.md): the templates load MathJax 3, reveal.js 4 and
 plotly.js from JOB.assets through relative URLs; nothing comes from a CDN or from /usr/share/javascript.
-plotly.js: lib/plot/show.ts embeds it once per kernel, in the output of the first figure shown. That
-output may sit in a cell hidden from the slides, so the embedded copy is removed here and the templates
-load one copy in the page head instead, on every page that has a figure.
+plotly.js: the templates load one copy in the page head, on every page that has a figure; each figure's
+output (lib/plot/show.ts) draws with it. Notebooks executed before that change carry a copy embedded in the
+first figure's output: it is removed here.
 """
 import copy
 import json
@@ -34,11 +34,54 @@ def slide_type(cell):
     return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-")
 
 
+def overwrite_lines(text):
+    """What a terminal shows for text with carriage returns: each \r returns to the start of its line and
+    the text after it overwrites what was there (the training progress bar redraws itself this way)."""
+    lines = []
+    for line in text.split("\n"):
+        shown = ""
+        for part in line.split("\r"):
+            shown = part + shown[len(part):]
+        lines.append(shown.rstrip() if "\r" in line else shown)
+    return "\n".join(lines)
+
+
+def coalesce_streams(outputs):
+    """Consecutive stream outputs of the same name merged, carriage-return overwrites applied."""
+    merged = []
+    for out in outputs:
+        if out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream" and merged[-1].get("name") == out.get("name"):
+            merged[-1]["text"] = merged[-1]["text"] + out["text"]
+        else:
+            if out.get("output_type") == "stream":
+                out["text"] = "".join(out["text"]) if isinstance(out["text"], list) else out["text"]
+            merged.append(out)
+    for out in merged:
+        if out.get("output_type") == "stream":
+            out["text"] = overwrite_lines(out["text"])
+    return merged
+
+
+NOTEBOOK_LINK = re.compile(r"\]\((\.\./exercises/[\w.-]+|\d\d-[\w.-]+)\.ipynb\)")
+
+
+def export_links(markdown):
+    """Links between notebooks (lectures, exercises, the course README) as links between the exported pages:
+    build/html/NN-x.html, build/exercises/hwNN-x.html and build/index.html sit as notebooks/, exercises/ and
+    README.md do."""
+    return NOTEBOOK_LINK.sub(r"](\1.html)", markdown).replace("](../README.md)", "](../index.html)")
+
+
 def prepare(nb):
-    """A copy without embedded plotly.js, with a title, and the figure counts (page / slides)."""
+    """A copy without embedded plotly.js, streams as a terminal shows them (a progress bar ends as its last
+    line), with a title, and the figure counts (page / slides)."""
     nb = copy.deepcopy(nb)
     figures, in_slides = 0, 0
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = export_links(cell.source)
+        if cell.get("outputs"):
+            cell["outputs"] = coalesce_streams(cell["outputs"])
         for out in cell.get("outputs", []):
             data = out.get("data") or {}
             html = data.get("text/html")

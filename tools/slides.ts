@@ -143,16 +143,46 @@ function exportExercises(jenv: JupyterEnv, assets: string, buildDir: string, log
 
 const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-/** BUILD/index.html: one row per lecture (page, slides), then the exercises; links only to what exists. */
+export interface LectureInfo {
+  /** One line on what the lecture covers (notebook metadata backprop.summary). */
+  summary?: string;
+  /** Seconds the executed notebook took, first cell started to last cell finished (nbclient's timings). */
+  seconds?: number;
+  /** Homework the "Para practicar" cell links (exercises/hwNN-x.ipynb → "hwNN-x"). */
+  homework: string[];
+}
+
+/** What the index says about an executed lecture. */
+export function lectureInfo(nb: ReturnType<typeof readNotebook>): LectureInfo {
+  const summary = (nb.metadata?.backprop as { summary?: string } | undefined)?.summary;
+  const times = nb.cells.flatMap((c) => {
+    const e = (c.metadata?.execution ?? {}) as Record<string, string>;
+    return [e["iopub.status.busy"], e["iopub.status.idle"]].filter(Boolean).map((t) => Date.parse(t));
+  }).filter(Number.isFinite);
+  const seconds = times.length >= 2 ? (Math.max(...times) - Math.min(...times)) / 1000 : undefined;
+  const practice = nb.cells.filter((c) => c.cell_type === "markdown" && /^## Para practicar/.test(cellSource(c))).map(cellSource).join("\n");
+  const homework = [...new Set(Array.from(practice.matchAll(/exercises\/(hw\d\d-[\w-]+)\.ipynb/g), (m) => m[1]))];
+  return { summary, seconds, homework };
+}
+
+/** BUILD/index.html: one row per lecture (page, summary, slides, run time, homework), then the exercises. */
 export function writeIndex(buildDir: string): string {
   const list = (dir: string, re: RegExp) => (fs.existsSync(path.join(buildDir, dir)) ? fs.readdirSync(path.join(buildDir, dir)).filter((f) => re.test(f)).sort() : []);
   const rows: string[] = [];
   for (const page of list("html", /^\d\d-.*\.html$/)) {
     const name = page.replace(/\.html$/, "");
     const executed = path.join(buildDir, "notebooks", `${name}.ipynb`);
-    const title = (fs.existsSync(executed) && deckInfo(readNotebook(executed)).title) || name;
+    const info = fs.existsSync(executed) ? lectureInfo(readNotebook(executed)) : undefined;
+    const title = (info && fs.existsSync(executed) && deckInfo(readNotebook(executed)).title) || name;
     const deck = fs.existsSync(path.join(buildDir, "slides", `${name}.slides.html`)) ? `<a href="slides/${name}.slides.html">diapositivas</a>` : "";
-    rows.push(`<tr><td><a href="html/${page}">${escapeHtml(title)}</a></td><td>${deck}</td></tr>`);
+    const homework = (info?.homework ?? [])
+      .map((hw) => (fs.existsSync(path.join(buildDir, "exercises", `${hw}.html`)) ? `<a href="exercises/${hw}.html">${escapeHtml(hw)}</a>` : escapeHtml(hw)))
+      .join(", ");
+    const runs = info?.seconds !== undefined ? `${Math.max(1, Math.round(info.seconds))} s` : "";
+    rows.push(
+      `<tr><td><a href="html/${page}">${escapeHtml(title)}</a><div class="summary">${escapeHtml(info?.summary ?? "")}</div></td>` +
+        `<td>${deck}</td><td class="runs">${runs}</td><td>${homework}</td></tr>`,
+    );
   }
   const exercises = list("exercises", /\.html$/).map((page) => {
     const name = page.replace(/\.html$/, "");
@@ -171,13 +201,15 @@ export function writeIndex(buildDir: string): string {
 <style>
 body { font-family: system-ui, sans-serif; max-width: 52em; margin: 2em auto; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; width: 100%; }
-td { padding: 0.35em 0.6em; border-bottom: 1px solid #ddd; }
+td, th { padding: 0.35em 0.6em; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
+.summary { color: #555; font-size: 0.9em; margin-top: 0.2em; }
+.runs { white-space: nowrap; }
 </style>
 </head>
 <body>
 <h1>backprop-lab</h1>
 <h2>Clases</h2>
-${rows.length ? `<table>\n${rows.join("\n")}\n</table>` : "<p>Todavía no hay clases exportadas: <code>npm run course</code>.</p>"}
+${rows.length ? `<table>\n<tr><th>clase</th><th></th><th class="runs">duración</th><th>tarea</th></tr>\n${rows.join("\n")}\n</table>` : "<p>Todavía no hay clases exportadas: <code>npm run course</code>.</p>"}
 <h2>Ejercicios</h2>
 ${exercises.length ? `<ul>\n${exercises.join("\n")}\n</ul>` : "<p>Todavía no hay ejercicios.</p>"}
 </body>

@@ -27,7 +27,7 @@ const root = projectRoot(process.cwd());
 process.chdir(root);
 // tslab looks for a local copy of itself from the working directory; ours sits beside this file, and it is
 // the copy patched to speak the Jupyter protocol (error messages, execute_result, kernel_info: see
-// tslab-protocol.js), so the search is turned off.
+// tslab-protocol.js) and to add two notes for students (student-notes.js), so the search is turned off.
 const tslabDist = path.join(__dirname, "..", "node_modules", "tslab", "dist");
 try {
   require("./tslab-protocol.js").patchTslab(tslabDist, root);

@@ -27,6 +27,8 @@ const path = require("path");
 const util = require("util");
 const vm = require("vm");
 
+const { createStudentNotes } = require("./student-notes.js");
+
 const CELL = Symbol("backprop-lab cell");
 /** The cell being executed (tslab runs one at a time), or null. */
 let current = null;
@@ -260,6 +262,7 @@ function patchTslab(tslabDist, root) {
   const tslabVersion = require(path.join(tslabDir, "package.json")).version;
   const tsVersion = typescriptVersion(tslabDir);
   const { JupyterHandlerImpl, ZmqServer } = jupyter;
+  const notes = createStudentNotes();
   for (const [what, ok] of [
     ["executor.createExecutor", typeof executor.createExecutor === "function"],
     ["JupyterHandlerImpl.handleExecuteImpl", typeof JupyterHandlerImpl?.prototype?.handleExecuteImpl === "function"],
@@ -333,8 +336,13 @@ function patchTslab(tslabDist, root) {
     const writeDisplayData = (data, update) => publish(update ? "update_display_data" : "display_data", data);
     const cell = { publish, count: null, code: "", js: "", named: false, error: null, diagnostics: [], failed: false, silent: false };
     Object.defineProperty(msg.content, CELL, { value: cell });
+    const code = String(msg.content.code || "");
+    if (msg.content.silent !== true) notes.before(code, writeStream);
     const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
     if (cell.failed) content.status = "error";
+    if (msg.content.silent !== true && content.status !== "abort") {
+      notes.after(code, { failed: content.status === "error", compileError: content.status === "error" && !cell.error && cell.diagnostics.length > 0 }, writeStream);
+    }
     if (content.status === "error") {
       const err = cell.error || (cell.diagnostics.length > 0 ? describeDiagnostics(cell.diagnostics, cell.code) : null) || {
         ename: "Error",

@@ -3,3 +3,5 @@ export { checkBatch, shapeText } from "./model";
 export type { Model } from "./model";
 export { train, accuracy, isClassTargets, progressLine, TRAIN_MODES, ON_DIVERGE, DivergedError } from "./train";
 export type { TrainMode, OnDiverge, TrainData, TrainOptions, EarlyStopping, EpochStats, History } from "./train";
+export { ProgressBar, progressText } from "./progress";
+export type { ProgressStats, ProgressBarOptions } from "./progress";

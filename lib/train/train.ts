@@ -14,6 +14,7 @@ import { Rng, rng as sharedRng } from "../random";
 import { Model, checkBatch } from "./model";
 import { Optimizer, stepVariables } from "../scratch/optimizers";
 import { Context, trainingContext } from "../nn/layer";
+import { ProgressBar } from "./progress";
 
 export type TrainMode = "batch" | "minibatch" | "incremental" | "online";
 export const TRAIN_MODES: readonly TrainMode[] = ["batch", "minibatch", "incremental", "online"];
@@ -67,6 +68,8 @@ export interface TrainOptions {
   logEvery?: number;
   /** Where lines go (default console.log: a notebook cell's output or the terminal). */
   log?: (line: string) => void;
+  /** Live progress bar updated in place (epoch, loss, accuracy, time left); default true. Drawn only in a notebook or a terminal. */
+  progress?: boolean;
   /** Called after every epoch with its numbers. */
   onEpoch?: (stats: EpochStats) => void;
   /**
@@ -155,7 +158,9 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
   const ctx = trainingContext(r);
   const withAccuracy = opts.accuracy ?? isClassTargets(data.t);
   const logEvery = opts.logEvery ?? Math.max(1, Math.round(opts.epochs / 10));
-  const log = opts.log ?? ((line: string) => console.log(line));
+  const print = opts.log ?? ((line: string) => console.log(line));
+  const progress = new ProgressBar({ total: opts.epochs, live: opts.progress === false ? false : undefined });
+  const log = (line: string) => progress.log(line, print);
   const stopper = opts.earlyStopping ? new Stopper(opts.earlyStopping, opts.validation !== undefined, model.params) : undefined;
 
   const history: History = { loss: [], accuracy: [], valLoss: [], valAccuracy: [], ms: [], epochs: 0, bestEpoch: 0, stoppedEarly: false, diverged: false };
@@ -165,7 +170,7 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
       const start = performance.now();
       let updates: number;
       try {
-        updates = mode === "batch" ? updateOn(model, opts.optimizer, data.x, data.t, ctx) : runBlocks(model, opts.optimizer, data, order, batchSize, ctx);
+        updates = mode === "batch" ? updateOn(model, opts.optimizer, data.x, data.t, ctx) : runBlocks(model, opts.optimizer, data, order, batchSize, ctx, (f) => progress.tick(f));
       } catch (e) {
         if (onDiverge === "throw" || !(e instanceof DivergedError)) throw e;
         history.diverged = true;
@@ -190,6 +195,7 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
         break;
       }
       record(history, stats);
+      progress.step(epoch, stats);
       const stop = stopper?.update(stats);
       opts.onEpoch?.(stats);
       const last = epoch === opts.epochs || stop !== undefined;
@@ -202,6 +208,7 @@ export function train(model: Model, data: TrainData, opts: TrainOptions): Histor
     }
     history.bestEpoch = stopper?.finish() ?? history.epochs;
   } finally {
+    progress.end();
     stopper?.dispose();
   }
   return history;
@@ -214,7 +221,7 @@ function updateOn(model: Model, optimizer: Optimizer, x: tf.Tensor, t: tf.Tensor
 }
 
 /** One update per block of `size` samples taken from `order`. */
-function runBlocks(model: Model, optimizer: Optimizer, data: TrainData, order: number[], size: number, ctx: Context): number {
+function runBlocks(model: Model, optimizer: Optimizer, data: TrainData, order: number[], size: number, ctx: Context, onBlock?: (fraction: number) => void): number {
   let updates = 0;
   for (let start = 0; start < order.length; start += size) {
     const idx = tf.tensor1d(order.slice(start, start + size), "int32");
@@ -224,6 +231,7 @@ function runBlocks(model: Model, optimizer: Optimizer, data: TrainData, order: n
     } finally {
       tf.dispose([idx, xb, tb]);
     }
+    onBlock?.((start + size) / order.length);
   }
   return updates;
 }

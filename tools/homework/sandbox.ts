@@ -152,7 +152,7 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "bpgrade-"));
   fs.cpSync(path.join(ROOT, "lib"), path.join(work, "lib"), { recursive: true });
   fs.mkdirSync(path.join(work, "tools"));
-  for (const f of ["tslab-kernel.js", "tslab-protocol.js", "nbrun.py"]) fs.copyFileSync(path.join(ROOT, "tools", f), path.join(work, "tools", f));
+  for (const f of ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "nbrun.py"]) fs.copyFileSync(path.join(ROOT, "tools", f), path.join(work, "tools", f));
   if (sb.kind === "bwrap") fs.mkdirSync(path.join(work, "node_modules")); // mount point for a read-only bind
   else fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"), "dir");
   const spec = path.join(work, ".jupyter", "kernels", GRADER_KERNEL);
