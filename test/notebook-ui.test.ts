@@ -119,7 +119,7 @@ test("lecture 01 in the Notebook UI: figures survive rerun, save/reopen, an adde
       const nb = (window as any).Jupyter.notebook; // eslint-disable-line @typescript-eslint/no-explicit-any
       const cell = nb.get_selected_cell();
       cell.set_text(cell.get_text() + code);
-    }, "\nconst pb = new bp.ProgressBar({ total: 20, delayMs: 0, intervalMs: 50 });\nfor (let i = 1; i <= 20; i++) {\n  await new Promise((r) => setTimeout(r, 80));\n  pb.step(i, { loss: 1 / i });\n}\npb.end();");
+    }, "\nconst pb = new bp.training.ProgressBar({ total: 20, delayMs: 0, intervalMs: 50 });\nfor (let i = 1; i <= 20; i++) {\n  await new Promise((r) => setTimeout(r, 80));\n  pb.step(i, { loss: 1 / i });\n}\npb.end();");
     await page.keyboard.press("Shift+Enter");
     // While it runs, the bar is one line redrawn in place; at the end, one final line.
     const index = await page.evaluate(() => (window as any).Jupyter.notebook.get_selected_index() - 1); // eslint-disable-line @typescript-eslint/no-explicit-any
