@@ -4,3 +4,4 @@ export { DataParallelTrainer } from "./parallel/data-parallel";
 export type { DataParallelOptions, ParallelEpoch, ParallelModelKind, WorkerTime } from "./parallel/data-parallel";
 export { shareOf } from "./parallel/protocol";
 export { Barrier } from "./parallel/barrier";
+export { installWasmConvGrads, uninstallWasmConvGrads, wasmConvGradsInstalled } from "./conv-grads";
