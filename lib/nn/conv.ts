@@ -15,14 +15,17 @@
  *
  *   out = X̃ W̃ + b,     ∂q/∂W̃ = X̃ᵀ ∂q/∂out,     ∂q/∂X̃ = ∂q/∂out W̃ᵀ  (summed back into the windows: col2im)
  *
- * exactly a Dense layer on the windows. ∂q/∂x uses tf.conv2dTranspose, which is that col2im of ∂q/∂out W̃ᵀ.
- * The float64 loops of lib/scratch/conv.ts compute the same numbers one by one.
+ * exactly a Dense layer on the windows; col2im adds every row of ∂q/∂X̃ back into the window it came from,
+ * which is the transposed convolution. im2col and col2im are copies (engine code, lib/perf/windows.ts); the
+ * arithmetic is the two matrix products. The float64 loops of lib/scratch/conv.ts compute the same numbers
+ * one by one.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
 import { InitChoice, initializers } from "../scratch/init";
 import { Padding, padAmounts, outputSize } from "../scratch/conv";
 import { Context, Grads, Layer } from "./layer";
+import { Pads, col2im, im2col } from "../perf/windows";
 
 export interface Conv2DOptions {
   /** Step between windows, both axes (default 1). */
@@ -34,30 +37,8 @@ export interface Conv2DOptions {
 interface ConvCache {
   /** im2col of the padded input, [N·OH·OW, KH·KW·CI]. */
   cols: tf.Tensor2D;
-  /** Shape of the padded input, and the padding to crop off dx. */
-  paddedShape: [number, number, number, number];
-  pads: [[number, number], [number, number]];
-  outShape: [number, number, number, number];
-}
-
-/**
- * The windows of x as rows (im2col): [N·OH·OW, KH·KW·CI], columns in the kernel's order (a, c, ci), so that
- * a kernel [KH, KW, CI, CO] reshaped to [KH·KW·CI, CO] multiplies them. x must be padded already.
- */
-export function im2col(x: tf.Tensor4D, kh: number, kw: number, stride: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [N, H, W, C] = x.shape;
-    const OH = outputSize(H, kh, stride), OW = outputSize(W, kw, stride);
-    const pieces: tf.Tensor4D[] = [];
-    for (let a = 0; a < kh; a++) {
-      for (let c = 0; c < kw; c++) {
-        pieces.push(stride === 1
-          ? tf.slice(x, [0, a, c, 0], [N, OH, OW, C])
-          : tf.stridedSlice(x, [0, a, c, 0], [N, a + stride * (OH - 1) + 1, c + stride * (OW - 1) + 1, C], [1, stride, stride, 1]) as tf.Tensor4D);
-      }
-    }
-    return tf.reshape(pieces.length === 1 ? pieces[0] : tf.concat(pieces, 3), [N * OH * OW, kh * kw * C]);
-  });
+  xShape: number[];
+  pads: Pads;
 }
 
 export class Conv2D implements Layer<ConvCache> {
@@ -115,32 +96,22 @@ export class Conv2D implements Layer<ConvCache> {
     }
     const [N, H, W] = x.shape, [kh, kw] = this.kernelSize;
     if (this.padding === "valid" && (H < kh || W < kw)) throw new Error(`${this.name}: a ${kh}×${kw} kernel does not fit in a ${H}×${W} image`);
-    const pads: [[number, number], [number, number]] = [padAmounts(H, kh, this.stride, this.padding), padAmounts(W, kw, this.stride, this.padding)];
+    const pads: Pads = [padAmounts(H, kh, this.stride, this.padding), padAmounts(W, kw, this.stride, this.padding)];
     const [OH, OW, CO] = this.outputShape([H, W]);
-    const xp = (pads[0][0] + pads[0][1] + pads[1][0] + pads[1][1] > 0 ? tf.pad(x, [[0, 0], pads[0], pads[1], [0, 0]]) : x) as tf.Tensor4D;
-    const cols = im2col(xp, kh, kw, this.stride);
-    const Wm = tf.reshape(this.params.W, [kh * kw * this.inChannels, CO]);
+    const cols = im2col(x, kh, kw, this.stride, pads);                      // X̃ [N·OH·OW, KH·KW·CI]
+    const Wm = tf.reshape(this.params.W, [kh * kw * this.inChannels, CO]);  // W̃ [KH·KW·CI, CO]
     const out = tf.reshape(tf.add(tf.matMul(cols, Wm), this.params.b), [N, OH, OW, CO]);
-    return { out, cache: { cols, paddedShape: xp.shape as [number, number, number, number], pads, outShape: [N, OH, OW, CO] } };
+    return { out, cache: { cols, xShape: x.shape.slice(), pads } };
   }
 
   backward(dout: tf.Tensor, cache: ConvCache): { dx: tf.Tensor; grads: Grads } {
-    const { grads, d } = this.paramGradsAnd(dout, cache);
-    // ∂q/∂xp: the transposed convolution of δ with W (col2im of δ W̃ᵀ), then the zeros of the padding dropped
-    const dxp = tf.conv2dTranspose(d, this.params.W as unknown as tf.Tensor4D, cache.paddedShape, this.stride, "valid");
-    const [[t], [l]] = cache.pads;
-    const [N, HP, WP, C] = cache.paddedShape;
-    const [[, b], [, r]] = cache.pads;
-    const dx = t + b + l + r > 0 ? tf.slice(dxp, [0, t, l, 0], [N, HP - t - b, WP - l - r, C]) : dxp;
-    return { dx, grads };
-  }
-
-  private paramGradsAnd(dout: tf.Tensor, cache: ConvCache): { grads: Grads; d: tf.Tensor4D } {
     const [kh, kw] = this.kernelSize, CO = this.filters;
-    const d = dout as tf.Tensor4D;
-    const d2 = tf.reshape(d, [-1, CO]) as tf.Tensor2D;
-    const dW = tf.reshape(tf.matMul(tf.transpose(cache.cols), d2), [kh, kw, this.inChannels, CO]);
-    return { grads: { W: dW, b: tf.sum(d2, 0) }, d };
+    const d = tf.reshape(dout, [-1, CO]) as tf.Tensor2D;                    // δ [N·OH·OW, CO]
+    const Wm = tf.reshape(this.params.W, [kh * kw * this.inChannels, CO]) as tf.Tensor2D;
+    const dW = tf.reshape(tf.matMul(tf.transpose(cache.cols), d), [kh, kw, this.inChannels, CO]);   // X̃ᵀ δ
+    const dcols = tf.matMul(d, tf.transpose(Wm));                           // δ W̃ᵀ, one row per window
+    const dx = col2im(dcols, cache.xShape, kh, kw, this.stride, cache.pads); // back into the windows
+    return { dx, grads: { W: dW, b: tf.sum(d, 0) } };
   }
 
   dispose(): void {

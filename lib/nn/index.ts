@@ -15,9 +15,9 @@ export { MatrixMlp, mlpVariables, assignMlpWeights, weightsFromTensors } from ".
 export type { LayerVariables } from "./mlp";
 export { DeepMlp } from "./deep-mlp";
 export type { DeepMlpSpec, DeepActivation } from "./deep-mlp";
-export { Conv2D, im2col } from "./conv";
+export { Conv2D } from "./conv";
 export type { Conv2DOptions } from "./conv";
-export { MaxPool2D, AvgPool2D, placeStrided } from "./pool";
+export { MaxPool2D, AvgPool2D } from "./pool";
 export type { PoolOptions } from "./pool";
 export { Flatten } from "./flatten";
 export { lenet5, lenet5Layers } from "./lenet";

@@ -5,3 +5,4 @@ export type { DataParallelOptions, ParallelEpoch, ParallelModelKind, WorkerTime 
 export { shareOf } from "./parallel/protocol";
 export { Barrier } from "./parallel/barrier";
 export { installWasmConvGrads, uninstallWasmConvGrads, wasmConvGradsInstalled } from "./conv-grads";
+export { im2col, col2im } from "./windows";
