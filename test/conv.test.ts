@@ -279,10 +279,12 @@ test("what tfjs-backend-wasm 4.22 gets wrong, for the record (the layers above a
   const x = Float32Array.from(r.array(6 * 9 * 2, (g) => g.normal())), w = Float32Array.from(r.array(4 * 2 * 3, (g) => g.normal()));
   r.array(8 * 5 * 3, (g) => g.normal());
   const y = Float32Array.from(r.array(8 * 5 * 3, (g) => g.normal()));
+  const z = Float32Array.from(r.array(8 * 8 * 3, (g) => g.normal()));
   const run = () => tf.tidy(() => {
     const conv = tf.conv2d(tf.tensor4d(x, [1, 6, 9, 2]), tf.tensor4d(w, [1, 4, 2, 3]), 3, "same");
     const pool = tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 3, "valid")))(tf.tensor4d(y, [1, 8, 5, 3]));
-    return { convAbs: tf.sum(tf.abs(conv)).dataSync()[0], poolGrad: tf.sum(pool).dataSync()[0] };
+    const pool2 = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid"), tf.range(1, 49).reshape([1, 4, 4, 3]))))(tf.tensor4d(z, [1, 8, 8, 3]));
+    return { convAbs: tf.sum(tf.abs(conv)).dataSync()[0], poolGrad: tf.sum(pool).dataSync()[0], pool2: Array.from(pool2.dataSync()) };
   });
   const was = tf.getBackend();
   try {
@@ -291,7 +293,8 @@ test("what tfjs-backend-wasm 4.22 gets wrong, for the record (the layers above a
     assert.ok(await tf.setBackend("wasm"));
     const wasm = run();
     console.log("tf.conv2d (1×4 kernel, stride 3, same): Σ|out| cpu", cpu.convAbs, "wasm", wasm.convAbs,
-      "; tf.grad of tf.maxPool (2×2, stride 3): Σ dx cpu", cpu.poolGrad, "wasm", wasm.poolGrad, "(18 windows)");
+      "; tf.grad of tf.maxPool (2×2, stride 3): Σ dx cpu", cpu.poolGrad, "wasm", wasm.poolGrad, "(18 windows)",
+      "; tf.grad of tf.maxPool (2×2, 3 channels): max |wasm − cpu|", Math.max(...cpu.pool2.map((v, i) => Math.abs(v - wasm.pool2[i]))));
     assert.equal(cpu.poolGrad, 18); // one unit of gradient per window
     assert.ok(cpu.convAbs > 1);
   } finally {

@@ -91,3 +91,29 @@ export function uninstallWasmConvGrads(): void {
   tf.unregisterKernel(KERNEL, "wasm");
   installed = false;
 }
+
+/**
+ * Runs f on the backend in use and on tfjs's reference `cpu` backend and compares what it returns (inputs
+ * must be made inside f, or be plain arrays): the largest |difference| and the largest |value| on cpu.
+ * The backend in use is restored afterwards.
+ */
+export async function againstCpu(f: () => tf.Tensor): Promise<{ backend: string; maxAbsDiff: number; maxAbs: number }> {
+  const here = tf.getBackend();
+  const run = () => tf.tidy(() => Float32Array.from(f().dataSync()));
+  const mine = run();
+  tf.env().set("PROD", true);   // no "install the node backend" banner when cpu starts
+  await tf.setBackend("cpu");
+  let ref: Float32Array;
+  try {
+    ref = run();
+  } finally {
+    await tf.setBackend(here);
+  }
+  if (ref.length !== mine.length) throw new Error(`againstCpu: ${mine.length} values on ${here}, ${ref.length} on cpu`);
+  let maxAbsDiff = 0, maxAbs = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(mine[i] - ref[i]));
+    maxAbs = Math.max(maxAbs, Math.abs(ref[i]));
+  }
+  return { backend: here, maxAbsDiff, maxAbs };
+}
