@@ -301,3 +301,42 @@ test("what tfjs-backend-wasm 4.22 gets wrong, for the record (the layers above a
     await tf.setBackend(was);
   }
 });
+
+test("im2col and col2im (lib/perf/windows.ts) are adjoint, with padding and strides", async () => {
+  const { im2col, col2im } = await import("../lib/perf/windows");
+  const r = new Rng(21);
+  for (const [shape, kh, kw, s, pads] of [
+    [[2, 5, 6, 3], 3, 2, 1, [[1, 1], [0, 1]]],
+    [[1, 7, 7, 2], 3, 3, 2, [[1, 1], [1, 1]]],
+    [[3, 4, 4, 1], 4, 4, 1, [[0, 0], [0, 0]]],
+  ] as [number[], number, number, number, [[number, number], [number, number]]][]) {
+    const x = r.normalTensor(shape);
+    const cols = im2col(x, kh, kw, s, pads);
+    const c = r.normalTensor(cols.shape);
+    const back = col2im(c, shape, kh, kw, s, pads);
+    // ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩
+    const lhs = tf.sum(tf.mul(cols, c)).dataSync()[0], rhs = tf.sum(tf.mul(x, back)).dataSync()[0];
+    assert.ok(Math.abs(lhs - rhs) < 1e-4 * (1 + Math.abs(lhs)), `${JSON.stringify(shape)}: ${lhs} vs ${rhs}`);
+    tf.dispose([x, cols, c, back]);
+  }
+  assert.throws(() => im2col(tf.zeros([1, 2, 2, 1]), 3, 3, 1), /does not fit/);
+});
+
+test("lenet5 options: relu + max-pooling, 14×14 inputs; it trains (the loss goes down)", async () => {
+  const { train } = await import("../lib/train/train");
+  const { adam } = await import("../lib/scratch/optimizers");
+  const r = new Rng(4);
+  const net = lenet5({ rng: r, activation: "relu", pool: "max", inputShape: [14, 14, 1] });
+  assert.deepEqual(net.layers.map((l) => l.name).slice(0, 3), ["Conv2D(5×5, 1→6, same)", "relu", "MaxPool2D(2×2)"]);
+  // 7×7×6 → conv 5×5 → 3×3×16 → pool → 1×1×16
+  assert.equal((net.layers[7] as unknown as { inputs: number }).inputs, 16);
+  const x = r.uniformTensor([64, 14, 14, 1]);
+  const labels = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), "int32");
+  const t = tf.oneHot(labels, 10).toFloat() as tf.Tensor2D;
+  const before = net.loss(x, t).dataSync()[0];
+  train(net, { x, t }, { epochs: 15, batchSize: 16, optimizer: adam({ learningRate: 3e-3 }), rng: new Rng(1), logEvery: 0 });
+  const afterLoss = net.loss(x, t).dataSync()[0];
+  assert.ok(afterLoss < 0.8 * before, `loss ${before} → ${afterLoss}`);
+  tf.dispose([x, labels, t]);
+  net.dispose();
+});
