@@ -10,13 +10,13 @@
  *              backward  ∂q/∂x[window] += ∂q/∂out / k²  (spread evenly)
  *
  * The fast form lays every window out as a row (im2col, as for the convolution): X̃ [N·OH·OW, k², C]; the
- * max (and the index of its winner) or the mean runs along the middle axis, and the way back builds
- * ∂q/∂X̃ (the gradient at the winner, or 1/k² of it everywhere) and adds it back into the windows (col2im).
+ * max (and the index of its winner) or the mean runs along the middle axis, and the way back is ∂q/∂X̃ (the
+ * gradient at the winner, or 1/k² of it everywhere) added back into the windows, done as one loop.
  * The float64 loops of lib/scratch/conv.ts compute the same numbers one by one.
  */
 import * as tf from "@tensorflow/tfjs";
 import { outputSize } from "../scratch/conv";
-import { col2im, im2col } from "../perf/windows";
+import { im2col, poolBackward } from "../perf/windows";
 import { Context, Grads, Layer, NO_GRADS } from "./layer";
 
 export interface PoolOptions {
@@ -54,10 +54,6 @@ abstract class Pool2D<C> implements Layer<C> {
     return { win: tf.reshape(cols, [-1, this.size * this.size, C]), outShape: [x.shape[0], OH, OW, C] };
   }
 
-  /** ∂q/∂x from ∂q/∂X̃ [N·OH·OW, k², C]. */
-  protected unwindows(dwin: tf.Tensor, xShape: number[]): tf.Tensor4D {
-    return col2im(dwin, xShape, this.size, this.size, this.stride);
-  }
 
   abstract forward(x: tf.Tensor, ctx: Context): { out: tf.Tensor; cache: C };
   abstract backward(dout: tf.Tensor, cache: C): { dx: tf.Tensor; grads: Grads };
@@ -85,11 +81,9 @@ export class MaxPool2D extends Pool2D<MaxPoolCache> {
   }
 
   backward(dout: tf.Tensor, cache: MaxPoolCache): { dx: tf.Tensor; grads: Grads } {
-    const kk = this.size * this.size, C = cache.xShape[3];
-    const d = tf.reshape(dout, [-1, 1, C]);
-    // ∂q/∂X̃[row, p, c] = δ[row, c] where p is the winner, else 0
-    const mask = kk === 1 ? tf.onesLike(d) : tf.transpose(tf.oneHot(tf.cast(cache.winner, "int32"), kk), [0, 2, 1]);
-    return { dx: this.unwindows(tf.mul(mask, d), cache.xShape), grads: NO_GRADS };
+    // ∂q/∂X̃[row, p, c] = δ[row, c] where p is the winner, else 0, added back into the windows (col2im):
+    // one loop that sends each δ to its winner (lib/perf/windows.ts)
+    return { dx: poolBackward(dout, cache.xShape, this.size, this.stride, cache.winner), grads: NO_GRADS };
   }
 }
 
@@ -107,9 +101,7 @@ export class AvgPool2D extends Pool2D<number[]> {
   }
 
   backward(dout: tf.Tensor, xShape: number[]): { dx: tf.Tensor; grads: Grads } {
-    const kk = this.size * this.size, C = xShape[3];
-    // ∂q/∂X̃[row, p, c] = δ[row, c] / k² for every p of the window
-    const share = tf.tile(tf.div(tf.reshape(dout, [-1, 1, C]), kk), [1, kk, 1]);
-    return { dx: this.unwindows(share, xShape), grads: NO_GRADS };
+    // ∂q/∂X̃[row, p, c] = δ[row, c] / k² for every p of the window, added back into the windows (col2im)
+    return { dx: poolBackward(dout, xShape, this.size, this.stride), grads: NO_GRADS };
   }
 }

@@ -76,3 +76,36 @@ export function col2im(cols: tf.Tensor, xShape: readonly number[], kh: number, k
   }
   return tf.tensor4d(dx, xShape as [number, number, number, number]);
 }
+
+/**
+ * The way back of k × k pooling windows taken every `stride` pixels, without the [N·OH·OW, k², C] matrix:
+ * avg: dx[n, s·i + a, s·j + b, c] += dout[n, i, j, c] / k²;  max: dout[n, i, j, c] goes to the window's
+ * winner, `winner[n, i, j, c]` ∈ 0..k²−1 (row-major in the window). Same values as col2im of the matrix.
+ */
+export function poolBackward(dout: tf.Tensor, xShape: readonly number[], k: number, stride: number, winner?: tf.Tensor): tf.Tensor4D {
+  const [N, H, W, C] = xShape, [, OH, OW] = dout.shape;
+  const d = dout.dataSync() as Float32Array;
+  const win = winner ? (winner.dataSync() as Int32Array) : undefined;
+  const dx = new Float32Array(N * H * W * C);
+  const share = 1 / (k * k);
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < OH; i++) {
+      for (let j = 0; j < OW; j++) {
+        for (let c = 0; c < C; c++, o++) {
+          if (win) {
+            const p = win[o], a = Math.floor(p / k), b = p - a * k;
+            dx[((n * H + i * stride + a) * W + j * stride + b) * C + c] += d[o];
+          } else {
+            const v = d[o] * share;
+            for (let a = 0; a < k; a++) {
+              const row = ((n * H + i * stride + a) * W + j * stride) * C + c;
+              for (let b = 0; b < k; b++) dx[row + b * C] += v;
+            }
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(dx, xShape as [number, number, number, number]);
+}
