@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { installFastWasmKernels } from "./perf/fast-grads";
+import { installWasmConvGrads } from "./perf/conv-grads";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -103,6 +104,8 @@ export async function initBackend(): Promise<BackendReport> {
     if (why === undefined) {
       // tfjs's gradients use matMul with transpose flags, ~10× slower on wasm: route them to fast kernels.
       installFastWasmKernels();
+      // wasm has no Conv2DBackpropFilter: autodiff of a conv net needs it (lecture 12).
+      installWasmConvGrads();
       return finish("wasm", "wasm (SIMD, 1 thread)");
     }
     skip("wasm", why);

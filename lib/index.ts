@@ -9,6 +9,7 @@
  *   bp.optimizers   sgd, momentum, nesterov, adagrad, rmsprop, adam, newton, schedules, clipping
  *   bp.norm         input standardization and the batch/layer norm arithmetic (float64 and tensors)
  *   bp.surfaces     2-D test functions (quadratic, rosenbrock, ...) for the optimizers
+ *   bp.conv         convolution and pooling as float64 loops (forward and backward), output sizes
  *   bp.data         MNIST (embedded and full), MNIST-1D, toy sets, splits, augmentation
  *   bp.diagnostics  per-layer statistics, probes, recorders, loss landscapes, experiments
  *   bp.plot         Plotly figure builders
@@ -31,6 +32,7 @@ export { makeMnist1d } from "./data/mnist1d";
 export { loadFullMnist } from "./data/mnist-full";
 export { Network, Dense, Activation, BatchNorm, LayerNorm, Residual, Sequential, heads, INFERENCE, trainingContext, MatrixMlp, DeepMlp } from "./nn/index";
 export type { Layer, Context } from "./nn/index";
+export { Conv2D, MaxPool2D, AvgPool2D, Flatten, lenet5 } from "./nn/index";
 export { ScalarMlp } from "./scratch/mlp-scalar";
 export { AutodiffMlp, LayersMlp } from "./tf/index";
 export { initMlp } from "./scratch/init";
@@ -47,6 +49,7 @@ export * as init from "./scratch/init";
 export * as optimizers from "./scratch/optimizers";
 export * as norm from "./scratch/norm";
 export * as surfaces from "./scratch/surfaces";
+export * as conv from "./scratch/conv";
 export * as data from "./data/index";
 export * as diagnostics from "./diagnostics/index";
 export * as plot from "./plot/index";

@@ -19,7 +19,6 @@ const ROOTS = ["docs", "lib", "tools", "test", "notebooks", "solutions", "exerci
 const ABSENT_ON_PURPOSE: Record<string, string> = {
   "data/cache": "the download cache, git-ignored, made on first use",
   "data/cache/mnist": "the download cache, git-ignored, made on first use",
-  "lib/scratch/conv": "the CNN lecture's future module, cited as not existing yet (bench skips LeNet-5)",
   "lib/shape.js": "a made-up stack frame that the kernel protocol test feeds to the traceback filter",
   "solutions/hw01-x.ipynb": "an example file name in the format of an error message",
   "solutions/hwNN-name.ipynb": "a file-name pattern",

@@ -20,7 +20,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, IMPL_NAMES, ImplName } from "./bench/workloads";
+import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, IMPL_NAMES, ImplName, LENET_N, LENET_SMOKE_N } from "./bench/workloads";
 import type { RunConfig, RunResult } from "./bench/child";
 import { parseCli, numberOption, UsageError } from "./cli";
 import { BackendName } from "../lib/backend";
@@ -148,6 +148,14 @@ function plan(o: Options): Omit<RunConfig, "workload">[] {
   return runs;
 }
 
+/** LeNet-5's runs: our layers, autodiff and tf.layers fit on wasm (fast kernels; conv grads installed), a subset. */
+function lenetPlan(o: Options): Omit<RunConfig, "workload">[] {
+  const n = o.smoke ? LENET_SMOKE_N : LENET_N;
+  const impls = (["matrix", "autodiff", "layers-fit"] as const).filter((i) => o.impls === undefined || o.impls.includes(i));
+  if (!o.backends.includes("wasm")) return [];
+  return impls.map((impl) => ({ impl, backend: "wasm" as const, kernels: "fast" as const, n, fullN: FULL_N, warmup: o.warmup, epochs: o.smoke ? 1 : Math.min(o.epochs, 3) }));
+}
+
 function loadAverage(): string {
   return os.loadavg().map((v) => v.toFixed(2)).join(" ");
 }
@@ -190,12 +198,15 @@ function runChild(cfg: RunConfig): RunResult | { error: string } {
 }
 
 function runTorch(w: WorkloadName, dataFile: string, n: number, o: Options): TorchResult | { error: string } {
-  const spec = WORKLOADS[w].spec!;
+  const wl = WORKLOADS[w];
+  const spec = wl.spec ?? { sizes: [784], hidden: "tanh" };
   const cfg = {
     sizes: spec.sizes, hidden: spec.hidden, data: dataFile, n, full_n: FULL_N, warmup: o.warmup, epochs: Math.max(o.epochs, o.smoke ? 1 : 5),
     batch: BATCH_SIZE, lr: LEARNING_RATE, threads: 2, seed: BENCH_SEED,
   };
-  const r = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(cfg)], {
+  const script = wl.lenet ? path.join(path.dirname(TORCH_SCRIPT), "torch_lenet.py") : TORCH_SCRIPT;
+  if (wl.lenet) cfg.epochs = Math.max(Math.min(o.epochs, 3), 1);
+  const r = spawnSync(PYTHON, [script, JSON.stringify(cfg)], {
     encoding: "utf8", timeout: 10 * 60_000, env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2", MKL_NUM_THREADS: "2" },
   });
   const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT "));
@@ -249,13 +260,13 @@ async function main(): Promise<void> {
 
   for (const w of o.workloads) {
     const wl = WORKLOADS[w];
-    if (!wl.spec) {
+    if (!wl.spec && !wl.lenet) {
       rows.push({ workload: w, impl: "matrix", backend: "—", kernels: "—", engine: "—", n: 0, epochs: 0, note: wl.skip });
       notes.push(`${wl.title}: ${wl.skip}`);
       continue;
     }
-    const configs = plan(o).map((c) => ({ ...c, workload: w }) as RunConfig);
-    const torchN = o.smoke ? 512 : FULL_N;
+    const configs = (wl.lenet ? lenetPlan(o) : plan(o)).map((c) => ({ ...c, workload: w }) as RunConfig);
+    const torchN = wl.lenet ? (o.smoke ? LENET_SMOKE_N : LENET_N) : o.smoke ? 512 : FULL_N;
     const dataFile = path.join(resultsDir, `mnist-${torchN}.tmp`);
     const torchRuns: TorchResult[] = [];
     const torch = () => {

@@ -15,3 +15,10 @@ export { MatrixMlp, mlpVariables, assignMlpWeights, weightsFromTensors } from ".
 export type { LayerVariables } from "./mlp";
 export { DeepMlp } from "./deep-mlp";
 export type { DeepMlpSpec, DeepActivation } from "./deep-mlp";
+export { Conv2D } from "./conv";
+export type { Conv2DOptions } from "./conv";
+export { MaxPool2D, AvgPool2D } from "./pool";
+export type { PoolOptions } from "./pool";
+export { Flatten } from "./flatten";
+export { lenet5, lenet5Layers } from "./lenet";
+export type { LeNet5Options } from "./lenet";

@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Context, Grads, Layer, Params } from "./layer";
 import { Dense } from "./dense";
+import { Conv2D } from "./conv";
 
 /** What a Sequential's forward pass keeps: every layer's cache and every layer's output (the taps). */
 export interface SequentialCache {
@@ -63,7 +64,7 @@ export class Sequential implements Layer<SequentialCache> {
   /**
    * Backward through every layer. `douts[k]` = ∂q/∂(output of layer k), the taps diagnostics read.
    * Without `inputGrad` the first layer's ∂q/∂x is not computed when it can be skipped (a Dense: a third of
-   * the backward work of an MLP on MNIST).
+   * the backward work of an MLP on MNIST; a Conv2D: its col2im).
    */
   backwardTaps(dout: tf.Tensor, cache: SequentialCache, inputGrad: boolean): { dx?: tf.Tensor; grads: Grads; douts: tf.Tensor[] } {
     const perLayer: Grads[] = new Array(this.layers.length);
@@ -75,6 +76,10 @@ export class Sequential implements Layer<SequentialCache> {
       const layer = this.layers[k];
       if (k === 0 && !inputGrad && layer instanceof Dense) {
         perLayer[0] = layer.paramGrads(d as tf.Tensor2D, cache.caches[0] as tf.Tensor2D);
+        break;
+      }
+      if (k === 0 && !inputGrad && layer instanceof Conv2D) {
+        perLayer[0] = layer.paramGrads(d, cache.caches[0] as Parameters<Conv2D["paramGrads"]>[1]);
         break;
       }
       const r = layer.backward(d, cache.caches[k]);

@@ -4,3 +4,5 @@ export { DataParallelTrainer } from "./parallel/data-parallel";
 export type { DataParallelOptions, ParallelEpoch, ParallelModelKind, WorkerTime } from "./parallel/data-parallel";
 export { shareOf } from "./parallel/protocol";
 export { Barrier } from "./parallel/barrier";
+export { installWasmConvGrads, uninstallWasmConvGrads, wasmConvGradsInstalled, againstCpu } from "./conv-grads";
+export { im2col, col2im } from "./windows";

@@ -2,3 +2,4 @@
 export { AutodiffMlp } from "./mlp-autodiff";
 export type { ForwardHooks } from "./mlp-autodiff";
 export { LayersMlp, buildSequential } from "./mlp-layers";
+export { AutodiffNetwork, layersTwin } from "./conv-twins";

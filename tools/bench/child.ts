@@ -22,6 +22,8 @@ import { Model } from "../../lib/train/model";
 import { Rng } from "../../lib/random";
 import { fastWasmKernelsInstalled, uninstallFastWasmKernels } from "../../lib/perf/fast-grads";
 import { DataParallelTrainer, WorkerTime } from "../../lib/perf/parallel/data-parallel";
+import { lenet5 } from "../../lib/nn/lenet";
+import { AutodiffNetwork, layersTwin } from "../../lib/tf/conv-twins";
 import { ImplName, WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, epochOrder, batches, dataTensors } from "./workloads";
 
 export type { ImplName } from "./workloads";
@@ -69,7 +71,7 @@ function median(xs: number[]): number {
 }
 
 /** One epoch of a tfjs Model: SGD on the seeded mini-batches, as lib/train's loop does it. Returns mean loss. */
-function tfEpoch(model: Model, opt: Optimizer, data: { x: tf.Tensor2D; t: tf.Tensor2D }, order: number[]): number {
+function tfEpoch(model: Model, opt: Optimizer, data: { x: tf.Tensor; t: tf.Tensor2D }, order: number[]): number {
   let total = 0;
   for (const b of batches(order)) {
     const idx = tf.tensor1d(b, "int32");
@@ -91,8 +93,8 @@ function shareOfTime(ts: WorkerTime[]): WorkerTime {
 
 async function run(cfg: RunConfig): Promise<RunResult> {
   const w = WORKLOADS[cfg.workload];
-  if (!w.spec) throw new Error(`${cfg.workload}: ${w.skip}`);
-  const spec: MlpSpec = w.spec;
+  if (!w.spec && !w.lenet) throw new Error(`${cfg.workload}: ${w.skip}`);
+  const spec = w.spec as MlpSpec;
   let engine = "plain JavaScript (float64)";
   if (cfg.backend !== "js") {
     process.env.BACKPROP_BACKEND = cfg.backend;
@@ -104,7 +106,7 @@ async function run(cfg: RunConfig): Promise<RunResult> {
       engine += " + fast-grads kernels";
     } else uninstallFastWasmKernels();
   }
-  const weights = initMlp(spec, { rng: new Rng(BENCH_SEED) });
+  const weights = w.lenet ? [] : initMlp(spec, { rng: new Rng(BENCH_SEED) });
   const data = benchData(cfg.n);
   const scale = cfg.fullN / cfg.n;
   const times: number[] = [];
@@ -126,7 +128,31 @@ async function run(cfg: RunConfig): Promise<RunResult> {
     }
   };
 
-  if (cfg.impl === "scalar") {
+  if (w.lenet) {
+    // LeNet-5: our layers (hand-written backward), the same net by autodiff, or tf.layers fit; same start
+    if (!["matrix", "autodiff", "layers-fit"].includes(cfg.impl)) throw new Error(`lenet5: no ${cfg.impl} implementation`);
+    const net = lenet5({ rng: new Rng(BENCH_SEED) });
+    const t = dataTensors(data, { image: true });
+    if (cfg.impl === "layers-fit") {
+      const model = layersTwin(net);
+      model.compile({ optimizer: tf.train.sgd(LEARNING_RATE), loss: "categoricalCrossentropy" });
+      for (let e = 1; e <= total; e++) {
+        await timed(e, async () => {
+          const h = await model.fit(t.x, t.t, { batchSize: BATCH_SIZE, epochs: 1, shuffle: true, verbose: 0 });
+          return h.history.loss[0] as number;
+        });
+      }
+      tensors.atEnd = tf.memory().numTensors;
+      model.dispose();
+    } else {
+      const m = cfg.impl === "matrix" ? net : new AutodiffNetwork(net);
+      const opt = sgd({ learningRate: LEARNING_RATE });
+      for (let e = 1; e <= total; e++) await timed(e, () => tfEpoch(m, opt, t, epochOrder(data.n, e)));
+      tensors.atEnd = tf.memory().numTensors;
+    }
+    tf.dispose([t.x, t.t]);
+    net.dispose();
+  } else if (cfg.impl === "scalar") {
     const m = new ScalarMlp(spec, weights);
     const f = data.x.length / data.n, o = data.t.length / data.n;
     const X = Array.from({ length: data.n }, (_, i) => Array.from(data.x.subarray(i * f, (i + 1) * f)));

@@ -4,7 +4,8 @@
  *
  *   (a) mlp        MLP 784-300-100-10, ReLU hidden units, softmax + cross-entropy;
  *   (b) deep       deep sigmoid net 784-100-100-100-100-100-10 (5 hidden layers of 100), softmax + CE;
- *   (c) lenet5     LeNet-5: skipped until the CNN lecture (lib/scratch/conv) exists.
+ *   (c) lenet5     LeNet-5 (lib/nn/lenet.ts: tanh, average pooling, softmax + CE) on 28×28×1 images; a
+ *                  subset of LENET_N digits per epoch (scaled to the full 10 000 like every subset).
  * Data: the 10 000 embedded MNIST digits (all of them, no split), batch 64, SGD(ρ = 0.05).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -22,6 +23,8 @@ export interface Workload {
   spec?: MlpSpec;
   /** Why the workload is skipped, when it is. */
   skip?: string;
+  /** LeNet-5 (lib/nn/lenet.ts) instead of an MLP. */
+  lenet?: boolean;
 }
 
 export const WORKLOADS: Record<WorkloadName, Workload> = {
@@ -37,10 +40,14 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
   },
   lenet5: {
     name: "lenet5",
-    title: "(c) LeNet-5",
-    skip: "skipped: the CNN lecture (lib/scratch/conv) does not exist yet",
+    title: "(c) LeNet-5 (tanh, avg-pool, softmax + CE)",
+    lenet: true,
   },
 };
+
+/** Digits per measured LeNet-5 epoch (smoke runs: LENET_SMOKE_N); ms are scaled to 10 000. */
+export const LENET_N = 1000;
+export const LENET_SMOKE_N = 128;
 
 /** Mini-batch size of every run. */
 export const BATCH_SIZE = 64;
@@ -68,8 +75,9 @@ export function batches(order: number[], size = BATCH_SIZE): number[][] {
 }
 
 /** Tensors of the whole data set, kept for the run. */
-export function dataTensors(d: { x: Float32Array; t: Float32Array; n: number }): { x: tf.Tensor2D; t: tf.Tensor2D } {
-  return { x: tf.tensor2d(d.x, [d.n, d.x.length / d.n]), t: tf.tensor2d(d.t, [d.n, d.t.length / d.n]) };
+export function dataTensors(d: { x: Float32Array; t: Float32Array; n: number }, opts: { image?: boolean } = {}): { x: tf.Tensor; t: tf.Tensor2D } {
+  const x = opts.image ? tf.tensor4d(d.x, [d.n, 28, 28, 1]) : tf.tensor2d(d.x, [d.n, d.x.length / d.n]);
+  return { x, t: tf.tensor2d(d.t, [d.n, d.t.length / d.n]) };
 }
 
 /** The implementations the benchmark times (see child.ts for what each one runs). */

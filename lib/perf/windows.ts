@@ -1,0 +1,111 @@
+/**
+ * Engine code for the conv and pooling layers: im2col and col2im as plain loops over the tensors' data.
+ *
+ *   im2col   X̃[(n, i, j), (a, c, ci)] = xp[n, s·i + a, s·j + c, ci]     every KH × KW × CI window as one row
+ *   col2im   dx[n, p, r, ci] = Σ over the windows that contain (p, r) of X̃'s matching entry   (the way back)
+ *
+ * with xp the input with `pads` zeros around (they are never materialized). Built from tfjs ops (k² slices
+ * and a concat) the same thing is ~20× slower on wasm, whose Slice and Concat kernels copy tensors with few
+ * channels element by element; here one read of the data, one loop and one tensor made from it. The values
+ * are copies: no arithmetic, so the result is the same on every backend. Not differentiable by tfjs autodiff
+ * (the layers that use it have their own backward passes).
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Zeros before and after, rows then columns: [[top, bottom], [left, right]]. */
+export type Pads = [[number, number], [number, number]];
+const NO_PADS: Pads = [[0, 0], [0, 0]];
+
+function geometry(shape: readonly number[], kh: number, kw: number, stride: number, pads: Pads) {
+  const [N, H, W, C] = shape;
+  const OH = Math.floor((H + pads[0][0] + pads[0][1] - kh) / stride) + 1;
+  const OW = Math.floor((W + pads[1][0] + pads[1][1] - kw) / stride) + 1;
+  if (!(OH >= 1 && OW >= 1)) throw new Error(`im2col: a ${kh}×${kw} window does not fit in ${H}×${W} with padding ${JSON.stringify(pads)}`);
+  return { N, H, W, C, OH, OW, top: pads[0][0], left: pads[1][0] };
+}
+
+/** The windows of x [N, H, W, C] as rows: [N·OH·OW, KH·KW·C], columns in the order (a, c, ci). */
+export function im2col(x: tf.Tensor, kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor2D {
+  if (x.rank !== 4) throw new Error(`im2col: x should be [N, H, W, C], got [${x.shape.join(", ")}]`);
+  const { N, H, W, C, OH, OW, top, left } = geometry(x.shape, kh, kw, stride, pads);
+  const xs = x.dataSync() as Float32Array;
+  const K = kh * kw * C;
+  const out = new Float32Array(N * OH * OW * K);   // zeros: the padding
+  let k = 0;
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < OH; i++) {
+      for (let j = 0; j < OW; j++) {
+        for (let a = 0; a < kh; a++) {
+          const r = i * stride + a - top;
+          for (let c = 0; c < kw; c++, k += C) {
+            const q = j * stride + c - left;
+            if (r < 0 || r >= H || q < 0 || q >= W) continue;
+            const from = ((n * H + r) * W + q) * C;
+            if (C === 1) out[k] = xs[from];
+            else out.set(xs.subarray(from, from + C), k);
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor2d(out, [N * OH * OW, K]);
+}
+
+/** The adjoint of `im2col`: every row's entries added back to the input position they came from. */
+export function col2im(cols: tf.Tensor, xShape: readonly number[], kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor4D {
+  const { N, H, W, C, OH, OW, top, left } = geometry(xShape, kh, kw, stride, pads);
+  const K = kh * kw * C;
+  if (cols.size !== N * OH * OW * K) throw new Error(`col2im: ${cols.size} values, expected [${N * OH * OW}, ${K}]`);
+  const cs = cols.dataSync() as Float32Array;
+  const dx = new Float32Array(N * H * W * C);
+  let k = 0;
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < OH; i++) {
+      for (let j = 0; j < OW; j++) {
+        for (let a = 0; a < kh; a++) {
+          const r = i * stride + a - top;
+          for (let c = 0; c < kw; c++, k += C) {
+            const q = j * stride + c - left;
+            if (r < 0 || r >= H || q < 0 || q >= W) continue;
+            const to = ((n * H + r) * W + q) * C;
+            for (let ci = 0; ci < C; ci++) dx[to + ci] += cs[k + ci];
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(dx, xShape as [number, number, number, number]);
+}
+
+/**
+ * The way back of k × k pooling windows taken every `stride` pixels, without the [N·OH·OW, k², C] matrix:
+ * avg: dx[n, s·i + a, s·j + b, c] += dout[n, i, j, c] / k²;  max: dout[n, i, j, c] goes to the window's
+ * winner, `winner[n, i, j, c]` ∈ 0..k²−1 (row-major in the window). Same values as col2im of the matrix.
+ */
+export function poolBackward(dout: tf.Tensor, xShape: readonly number[], k: number, stride: number, winner?: tf.Tensor): tf.Tensor4D {
+  const [N, H, W, C] = xShape, [, OH, OW] = dout.shape;
+  const d = dout.dataSync() as Float32Array;
+  const win = winner ? (winner.dataSync() as Int32Array) : undefined;
+  const dx = new Float32Array(N * H * W * C);
+  const share = 1 / (k * k);
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < OH; i++) {
+      for (let j = 0; j < OW; j++) {
+        for (let c = 0; c < C; c++, o++) {
+          if (win) {
+            const p = win[o], a = Math.floor(p / k), b = p - a * k;
+            dx[((n * H + i * stride + a) * W + j * stride + b) * C + c] += d[o];
+          } else {
+            const v = d[o] * share;
+            for (let a = 0; a < k; a++) {
+              const row = ((n * H + i * stride + a) * W + j * stride) * C + c;
+              for (let b = 0; b < k; b++) dx[row + b * C] += v;
+            }
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(dx, xShape as [number, number, number, number]);
+}
