@@ -5,3 +5,5 @@ export * from "./layer-stats";
 export * from "./recorder";
 export * from "./experiments";
 export * from "./landscape";
+export * from "./regions";
+export * from "./random-labels";
