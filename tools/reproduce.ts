@@ -6,7 +6,7 @@
  *   fig20-2   Prince Fig. 20.2: 1..4 hidden layers (298, 100, 75, 63 units) fit 4 000 MNIST-1D examples with
  *             random labels, full-batch gradient descent, He init, ρ = 0.0025 (lecture 09).
  *             Options: --epochs N (most epochs per net, default 20000), --every N (record every N epochs,
- *             default 10), --depths 1,2,3,4, --label-seed N (1), --weight-seed N (1), --out FILE.
+ *             default 10), --depths 1,2,3,4 (in this order), --rho R (default 0.0025, Prince's), --label-seed N (1), --weight-seed N (1), --out FILE.
  */
 import { execSync } from "child_process";
 import * as fs from "fs";
@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseCli, numberOption, listOption, UsageError } from "./cli";
 
-const USAGE = "usage: npm run reproduce -- fig20-2 [--epochs N] [--every N] [--depths 1,2,3,4] [--label-seed N] [--weight-seed N] [--out FILE]";
+const USAGE = "usage: npm run reproduce -- fig20-2 [--epochs N] [--every N] [--depths 1,2,3,4] [--rho R] [--label-seed N] [--weight-seed N] [--out FILE]";
 
 function gitCommit(root: string): string {
   try {
@@ -29,10 +29,11 @@ function gitCommit(root: string): string {
 async function fig20_2(argv: string[]): Promise<void> {
   const { values } = parseCli(argv, {
     epochs: { type: "string" }, every: { type: "string" }, depths: { type: "string", multiple: true },
-    "label-seed": { type: "string" }, "weight-seed": { type: "string" }, out: { type: "string" },
+    "label-seed": { type: "string" }, "weight-seed": { type: "string" }, out: { type: "string" }, rho: { type: "string" },
   }, USAGE);
   const bp = await import("../lib/index");
   const epochs = numberOption("epochs", values.epochs, 20000, 1);
+  const rho = numberOption("rho", values.rho, bp.FIG20_2_RHO, Number.MIN_VALUE);
   const every = numberOption("every", values.every, 10, 1);
   const labelSeed = numberOption("label-seed", values["label-seed"], 1, 0);
   const weightSeed = numberOption("weight-seed", values["weight-seed"], 1, 0);
@@ -50,7 +51,7 @@ async function fig20_2(argv: string[]): Promise<void> {
   for (const { depth, width } of nets) {
     let lastLine = 0;
     const run = bp.fitRandomLabels(data, {
-      depth, width, epochs, every, seed: weightSeed,
+      depth, width, epochs, every, rho, seed: weightSeed,
       onPoint: (epoch, loss, error) => {
         if (performance.now() - lastLine > 10000) {
           lastLine = performance.now();
@@ -82,7 +83,7 @@ async function fig20_2(argv: string[]): Promise<void> {
       tfjs: bp.tf.version.tfjs,
       cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
     },
-    options: { epochs, rho: bp.FIG20_2_RHO, labelSeed, weightSeed, n: data.n, every },
+    options: { epochs, rho, labelSeed, weightSeed, n: data.n, every },
     partial,
     runs,
   };
