@@ -7,3 +7,4 @@ export * from "./experiments";
 export * from "./landscape";
 export * from "./regions";
 export * from "./random-labels";
+export * from "./results";

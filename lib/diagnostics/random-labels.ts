@@ -4,12 +4,11 @@
  * ones, with full-batch gradient descent, He initialization, no momentum, no regularization and ρ = 0.0025.
  * All of them reach 100 % training accuracy (they memorize noise); the deeper ones need fewer epochs.
  *
- * `fitRandomLabels` runs one depth; `tools/reproduce.ts fig20-2` runs all four and writes the curves with
- * their provenance to data/results/fig20-2.json, which lecture 09 reads (the full run takes far longer than
- * the lecture's minute). Training uses the matrix MLP (hand-written backward pass) and the plain SGD step.
+ * `fitRandomLabels` runs one depth; `npm run reproduce -- fig20-2` runs all four and writes the curves with
+ * their provenance to data/results/ (lecture 09 reads fig20-2-rho0.0025.json and fig20-2-rho0.1.json; the
+ * runs take far longer than the lecture's minute). Training uses the matrix MLP (hand-written backward pass)
+ * and the plain SGD step.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
 import { makeMnist1d } from "../data/mnist1d";
@@ -152,19 +151,4 @@ export interface Fig20_2Result {
   /** True while the command is still running (written after each net). */
   partial: boolean;
   runs: RandomLabelRun[];
-}
-
-/** Folder of the recorded results that ship with the kit (data/results in the project). */
-export function resultsDir(): string {
-  const base = typeof __dirname === "string" ? path.resolve(__dirname, "..", "..") : process.cwd();
-  return path.join(base, "data", "results");
-}
-
-/** Reads a recorded result, e.g. `loadResult("fig20-2")`; the error says which command writes it. */
-export function loadResult<T = unknown>(name: string): T {
-  const file = path.join(resultsDir(), `${name}.json`);
-  if (!fs.existsSync(file)) {
-    throw new Error(`loadResult: ${path.relative(process.cwd(), file)} is missing; write it with: npm run reproduce -- ${name}`);
-  }
-  return JSON.parse(fs.readFileSync(file, "utf8")) as T;
 }
