@@ -46,6 +46,7 @@ async function fig20_2(argv: string[]): Promise<void> {
   const { backend } = await bp.setup(weightSeed, { quiet: true });
   const data = bp.randomLabelData(labelSeed);
   const started = new Date();
+  const commit = gitCommit(root);   // the code that runs: read once, before training
   const t0 = performance.now();
   const runs: import("../lib/diagnostics/random-labels").RandomLabelRun[] = [];
   for (const { depth, width } of nets) {
@@ -75,7 +76,7 @@ async function fig20_2(argv: string[]): Promise<void> {
       "zero biases, no momentum or regularization. epochsToFit: first epoch with 100 % training accuracy.",
     provenance: {
       command: `npm run reproduce -- fig20-2 ${argv.join(" ")}`.trim(),
-      commit: gitCommit(root),
+      commit,
       started: started.toISOString(),
       wallSeconds: Math.round((performance.now() - t0) / 1000),
       backend: `${backend.name}: ${backend.engine}`,
