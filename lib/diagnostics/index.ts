@@ -6,3 +6,6 @@ export * from "./recorder";
 export * from "./experiments";
 export * from "./landscape";
 export * from "./twin-probe";
+export * from "./regions";
+export * from "./random-labels";
+export * from "./results";
