@@ -31,6 +31,7 @@ export { makeMnist1d } from "./data/mnist1d";
 export { loadFullMnist } from "./data/mnist-full";
 export { Network, Dense, Activation, BatchNorm, LayerNorm, Residual, Sequential, heads, INFERENCE, trainingContext, MatrixMlp, DeepMlp } from "./nn/index";
 export type { Layer, Context } from "./nn/index";
+export { Dropout } from "./nn/index";
 export { ScalarMlp } from "./scratch/mlp-scalar";
 export { AutodiffMlp, LayersMlp } from "./tf/index";
 export { initMlp } from "./scratch/init";

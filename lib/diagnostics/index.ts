@@ -6,3 +6,4 @@ export * from "./recorder";
 export * from "./experiments";
 export * from "./landscape";
 export * from "./twin-probe";
+export * from "./adversarial";

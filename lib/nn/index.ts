@@ -15,3 +15,7 @@ export { MatrixMlp, mlpVariables, assignMlpWeights, weightsFromTensors } from ".
 export type { LayerVariables } from "./mlp";
 export { DeepMlp } from "./deep-mlp";
 export type { DeepMlpSpec, DeepActivation } from "./deep-mlp";
+export { Dropout, dropoutMask, mcDropoutContext, mcDropoutPredict } from "./dropout";
+export type { DropoutContext, DropoutCache, McDropoutPrediction } from "./dropout";
+export { Regularized, l2Penalty, l1Penalty, weightDecay, weightMask, maxNorm, maxNormTensor, maxNormProjection, constrained, isWeight, selectedParams } from "./regularization";
+export type { PenaltyOptions, ParamSelector } from "./regularization";
