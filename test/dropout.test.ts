@@ -63,7 +63,7 @@ test("mask statistics: kept fraction within a binomial interval around p, mean p
   const x = tf.ones([200, 500]);
   for (const keep of [0.8, 0.5, 0.2]) {
     const ours = tf.tidy(() => new Dropout({ keep }).forward(x, trainingContext(new Rng(11))).out.dataSync() as Float32Array);
-    const theirs = tf.tidy(() => (tf.layers.dropout({ rate: 1 - keep, seed: 3 }).apply(x, { training: true }) as tf.Tensor).dataSync());
+    const theirs = tf.tidy(() => (tf.layers.dropout({ rate: 1 - keep, seed: 3 }).apply(x, { training: true }) as tf.Tensor).dataSync() as Float32Array);
     const pairs: [string, Float32Array][] = [["ours", ours], ["tf.layers.dropout", theirs]];
     for (const [who, v] of pairs) {
       const kept = v.reduce((s, e) => s + (e !== 0 ? 1 : 0), 0);
