@@ -33,6 +33,7 @@ export { loadFullMnist } from "./data/mnist-full";
 export { Network, Dense, Activation, BatchNorm, LayerNorm, Residual, Sequential, heads, INFERENCE, trainingContext, MatrixMlp, DeepMlp } from "./nn/index";
 export type { Layer, Context } from "./nn/index";
 export { Conv2D, MaxPool2D, AvgPool2D, Flatten, lenet5 } from "./nn/index";
+export { Dropout } from "./nn/index";
 export { ScalarMlp } from "./scratch/mlp-scalar";
 export { AutodiffMlp, LayersMlp } from "./tf/index";
 export { initMlp } from "./scratch/init";

@@ -9,3 +9,4 @@ export * from "./twin-probe";
 export * from "./regions";
 export * from "./random-labels";
 export * from "./results";
+export * from "./adversarial";

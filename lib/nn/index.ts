@@ -22,3 +22,7 @@ export type { PoolOptions } from "./pool";
 export { Flatten } from "./flatten";
 export { lenet5, lenet5Layers } from "./lenet";
 export type { LeNet5Options } from "./lenet";
+export { Dropout, dropoutMask, mcDropoutContext, mcDropoutPredict } from "./dropout";
+export type { DropoutContext, DropoutCache, McDropoutPrediction } from "./dropout";
+export { Regularized, l2Penalty, l1Penalty, weightDecay, weightMask, maxNorm, maxNormTensor, maxNormProjection, constrained, isWeight, selectedParams } from "./regularization";
+export type { PenaltyOptions, ParamSelector } from "./regularization";
