@@ -20,6 +20,7 @@ failure is reported in the JSON with "ok": false.
 """
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -257,7 +258,7 @@ def run(job, emit=None):
         resources={"metadata": {"path": job["cwd"]}},
         shutdown_kernel=job.get("shutdown_kernel", "graceful"),
     )
-    cells, failure, count = [], None, 0
+    cells, failure, count, imported = [], None, 0, False
     only = set(job["cells"]) if job.get("cells") is not None else None
     stderr_path = job.get("kernel_stderr")
     started = time.time()
@@ -287,6 +288,23 @@ def run(job, emit=None):
                 nb.cells.pop()
                 if pre_error is not None or limits.broken:
                     raise RuntimeError(f"the grader's prelude failed: {pre_error or limits.message()}")
+                # Self-check of the verdict path after hardening: a passing cell must pass, a failing one fail.
+                for source, should_fail in (("if (1 + 1 !== 2) throw new Error('canary');", False),
+                                            ("throw new Error('canary');", True)):
+                    probe = nbformat.v4.new_code_cell(source)
+                    nb.cells.append(probe)
+                    try:
+                        client.execute_cell(probe, len(nb.cells) - 1)
+                        failed = False
+                    except CellExecutionError:
+                        failed = True
+                    finally:
+                        nb.cells.pop()
+                    if failed != should_fail:
+                        raise RuntimeError(f"the grader's self-check failed: a cell that should {'fail' if should_fail else 'pass'} did not: "
+                                           f"{error_text(probe)[-500:]}")
+                    if failed:
+                        time.sleep(TSLAB_ABORT_WINDOW_S)
             if job.get("stream"):
                 emit({"started": True})
             for index, cell in enumerate(nb.cells):
@@ -294,9 +312,12 @@ def run(job, emit=None):
                     continue
                 # The first code cell usually imports the library, which tslab type-checks in full:
                 # it may get a longer limit (first_cell_timeout) than the others.
+                # So may the first cell that imports it, wherever it is (tslab type-checks lib/ on that import).
                 this_timeout = cell_timeout
-                if count == 0 and job.get("first_cell_timeout"):
+                imports_lib = not imported and re.search(r"""from\s+["']\./lib(/index)?["']""", cell.source or "")
+                if (count == 0 or imports_lib) and job.get("first_cell_timeout"):
                     this_timeout = max(cell_timeout, job["first_cell_timeout"])
+                imported = imported or bool(imports_lib)
                 client.timeout = this_timeout
                 if wall_limit is not None:
                     left = wall_limit - (time.time() - started)

@@ -59,6 +59,59 @@ function hiddenIntrinsics() {
   return out;
 }
 
+/** Every writable data property of a prototype becomes an accessor pair; nothing can be added or redefined. */
+function lockPrototype(proto) {
+  for (const key of Reflect.ownKeys(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (!d || !d.configurable) continue;
+    if ("value" in d && d.writable) {
+      let value = d.value;
+      Object.defineProperty(proto, key, {
+        configurable: false,
+        enumerable: d.enumerable,
+        get() {
+          return value;
+        },
+        set(v) {
+          if (this === proto) throw new TypeError(`Cannot assign to read only property '${String(key)}' of a locked prototype`);
+          Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+        },
+      });
+    } else Object.defineProperty(proto, key, "value" in d ? { writable: false, configurable: false } : { configurable: false });
+  }
+  Object.preventExtensions(proto);
+}
+
+const lockedExports = new WeakSet();
+/** Exports their own module reassigns while running (tslab's jupyter.js: the display writer of the current cell). */
+const STILL_WRITABLE = new Set(["lastWriteDisplayData"]);
+
+/** A module's exports: own properties read-only, nothing added, exported classes' prototypes locked. */
+function lockExports(exp) {
+  if ((typeof exp !== "object" && typeof exp !== "function") || exp === null || lockedExports.has(exp)) return;
+  lockedExports.add(exp);
+  for (const key of Reflect.ownKeys(exp)) {
+    const d = Object.getOwnPropertyDescriptor(exp, key);
+    if (!d) continue;
+    const v = "value" in d ? d.value : undefined;
+    if (typeof v === "function" && v.prototype && typeof v.prototype === "object" && v.prototype !== Object.prototype) {
+      try {
+        lockPrototype(v.prototype);
+      } catch {
+        /* exotic */
+      }
+    }
+    if (d.configurable && !STILL_WRITABLE.has(key)) {
+      try {
+        Object.defineProperty(exp, key, "value" in d ? { writable: false, configurable: false } : { configurable: false });
+      } catch {
+        /* exotic */
+      }
+    }
+  }
+  Object.preventExtensions(exp);
+}
+
 module.exports = function harden(guard, lib) {
   const g = globalThis;
   const pristine = Object.create(null);
@@ -174,6 +227,21 @@ module.exports = function harden(guard, lib) {
       }
     }
     Object.freeze(lib);
+  }
+
+  // The kernel's own code path from a cell to its reply: tslab (its executor calls vm.runInThisContext, its
+  // converter calls TypeScript), zeromq, and the built-in modules they look functions up on at call time.
+  // Their exports become read-only and their classes' prototypes locked (every data property an accessor,
+  // so instances can still assign their own fields).
+  for (const name of ["vm", "crypto", "util", "path", "fs", "module"]) {
+    try {
+      lockExports(require(name));
+    } catch {
+      /* not loadable here */
+    }
+  }
+  for (const [file, mod] of Object.entries(require.cache)) {
+    if (/[\\/]node_modules[\\/](tslab|zeromq|@tslab)[\\/]/.test(file) && mod) lockExports(mod.exports);
   }
 
   Object.defineProperty(g, guard, { value: Object.freeze(pristine), writable: false, configurable: false, enumerable: false });
