@@ -216,7 +216,7 @@ test("hostile corpus: every hand-in gets its expected grade; the batch never sto
         if (cases[student]) fs.cpSync(path.join(src, name), path.join(dir, name), { recursive: true });
       }
       const opts = parseArgs([assignment, dir, "--jobs", "2", "--sandbox", "auto", "--out", path.join(out, assignment), "--quiet",
-        "--cell-timeout", assignment === "hw01" ? "10" : "30", "--timeout", assignment === "hw01-tiempo" ? "30" : "120", "--memory", "1024", "--output-limit", "8"]);
+        "--cell-timeout", assignment === "hw01" ? "10" : "30", "--timeout", assignment === "hw01-tiempo" ? "45" : "120", "--memory", "1024", "--output-limit", "8"]);
       if (assignment === "hw01-tiempo") opts.assignment = "hw01";
       const t0 = Date.now();
       const { results, errors } = await grade(opts, log);

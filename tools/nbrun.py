@@ -307,6 +307,8 @@ def run(job, emit=None):
                         time.sleep(TSLAB_ABORT_WINDOW_S)
             if job.get("stream"):
                 emit({"started": True})
+            # The whole-notebook limit counts the student's cells only, not kernel start and prelude.
+            started = time.time()
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code" or (only is not None and index not in only):
                     continue
