@@ -258,3 +258,28 @@ test("hostile corpus: every hand-in gets its expected grade; the batch never sto
     fs.rmSync(work, { recursive: true, force: true });
   }
 });
+
+test("hostile names graded for real: colliding accents, a 236-character name, formulas, CR and quotes, a symbolic link", { skip: !FULL && "BACKPROP_FULL_CORPUS=1 only", timeout: 900_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bp-names-in-"));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bp-names-out-"));
+  try {
+    const ref = fs.readFileSync(path.join(HANDINS, "hw01", "referencia.ipynb"));
+    const none = fs.readFileSync(path.join(HANDINS, "hw01", "sin-tocar.ipynb"));
+    const long = "b".repeat(236 - ".ipynb".length) + ".ipynb";
+    const files: [string, Buffer, number][] = [["José.ipynb", ref, 10], ["Jose.ipynb", none, 0], [long, ref, 10], ["=HYPERLINK(1).ipynb", none, 0], ['a"b,c\rd.ipynb', none, 0]];
+    for (const [n, b] of files) fs.writeFileSync(path.join(dir, n), b);
+    fs.symlinkSync(path.join(dir, "José.ipynb"), path.join(dir, "enlace.ipynb"));
+    const opts = parseArgs(["hw01", dir, "--jobs", "2", "--sandbox", "auto", "--out", out, "--quiet", "--cell-timeout", "10", "--timeout", "120", "--memory", "1024", "--output-limit", "8"]);
+    const { results, errors } = await grade(opts, () => undefined);
+    assert.equal(errors, 0);
+    assert.equal(results.length, files.length + 1, "one result per hand-in, the link included");
+    const byFile = new Map(results.map((r) => [path.basename(r.file), r]));
+    for (const [n, , total] of files) assert.equal(byFile.get(n)?.total, total, `${JSON.stringify(n)}: ${byFile.get(n)?.flags.join(" ")}`);
+    const link = results.find((r) => r.student === "enlace");
+    assert.equal(link?.status, "invalid");
+    checkOutputs(out, results, hiddenLines(hw01));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
