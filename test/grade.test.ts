@@ -283,3 +283,39 @@ test("hostile names graded for real: colliding accents, a 236-character name, fo
     fs.rmSync(out, { recursive: true, force: true });
   }
 });
+
+test("harden.js: built-ins frozen, global bindings read-only, instances still assignable, only the kernel itself can be signalled", () => {
+  const script = `
+    "use strict";
+    const harden = require(${JSON.stringify(path.join(ROOT, "tools", "homework", "harden.js"))});
+    const lib = { Thing: class Thing { get x() { return 1; } toString() { return "thing"; } }, value: 3 };
+    harden("bpGuard_t", lib);
+    const out = {};
+    const tries = {
+      mathAbs: () => { Math.abs = () => 0; },
+      isFinite: () => { Number.isFinite = () => true; },
+      every: () => { Array.prototype.every = () => true; },
+      stringify: () => { JSON.stringify = () => "{}"; },
+      defineMap: () => { Object.defineProperty(Array.prototype, "map", { value: () => [] }); },
+      protoSetter: () => { Object.defineProperty(Object.prototype, "status", { get: () => "ok" }); },
+      globalMath: () => { globalThis.Math = {}; },
+      libValue: () => { lib.value = 4; },
+      libProto: () => { lib.Thing.prototype.toString = () => "evil"; },
+      vm: () => { require("vm").runInThisContext = () => 0; },
+      killParent: () => { process.kill(process.ppid, 0); },
+    };
+    for (const [k, f] of Object.entries(tries)) { try { f(); out[k] = "held"; } catch (e) { out[k] = "refused"; } }
+    const o = {}; o.toString = () => "mine";           // the override mistake is avoided on instances
+    class E extends Error { constructor() { super("m"); this.name = "E"; } }
+    out.instance = String(o) + "/" + new E().name;
+    out.pristine = bpGuard_t.Math === Math && bpGuard_t.bp === lib;
+    out.selfSignal = process.kill(process.pid, 0);
+    console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, unknown>;
+  for (const k of ["mathAbs", "isFinite", "every", "stringify", "defineMap", "protoSetter", "globalMath", "libValue", "libProto", "vm", "killParent"]) assert.equal(out[k], "refused", k);
+  assert.equal(out.instance, "mine/E");
+  assert.equal(out.pristine, true);
+  assert.equal(out.selfSignal, true);
+});
