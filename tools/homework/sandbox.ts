@@ -54,7 +54,13 @@ export const MAX_CHANNEL_CHARS = 16 * 1024 * 1024;
  * native addons (zeromq, the kernel's transport), and nothing else — no file writes, no child processes, no
  * worker threads, no inspector (which could rewrite the kernel's closures), no WASI.
  */
-export const KERNEL_NODE_FLAGS = ["--experimental-permission", "--allow-fs-read=*", "--allow-addons", "--no-warnings"];
+export const KERNEL_NODE_FLAGS = [
+  // Node 20 and 22 call it --experimental-permission; 23.5 made it stable as --permission.
+  Number(process.versions.node.split(".")[0]) >= 23 ? "--permission" : "--experimental-permission",
+  "--allow-fs-read=*",
+  "--allow-addons",
+  "--no-warnings",
+];
 
 export interface RunResult {
   cells: CellRecord[];
