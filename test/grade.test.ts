@@ -207,6 +207,7 @@ test("hostile corpus: every hand-in gets its expected grade; the batch never sto
   try {
     for (const [assignment, all] of Object.entries(expected).filter(([k]) => !k.startsWith("_"))) {
       const cases = Object.fromEntries(Object.entries(all).filter(([, e]) => FULL || !e.full));
+      if (Object.keys(cases).length === 0) continue; // e.g. hw01-tiempo: full run only
       // The hand-ins of this run, copied (a folder hand-in as a folder).
       const src = path.join(HANDINS, assignment);
       const dir = path.join(out, "in", assignment);
