@@ -26,6 +26,7 @@ const ABSENT_ON_PURPOSE: Record<string, string> = {
   "exercises/hwNN-": "a file-name pattern (the student README's hwNN-….ipynb)",
   "notebooks/01-": "a shell glob (notebooks/01-*.ipynb)",
   "lib/x.ts": "the release test's planted leak, written in a temporary copy",
+  "tools/harden.js": "where the grader copies tools/homework/harden.js inside a hand-in's work folder",
 };
 
 // A path: one of ROOTS, then path characters, not the tail of a longer path such as "../lib/…". A path that

@@ -92,34 +92,61 @@ export interface HandinEntry {
   problem?: string;
 }
 
-/** The hand-ins in a folder: <student>.ipynb files and <student>/ folders holding one notebook. */
+export const MAX_ID_CHARS = 80;
+
+/**
+ * The student id of a hand-in's file or folder name: accents dropped (José → Jose), anything outside
+ * `A-Za-z0-9._@-` replaced by `_`, no leading formula character (`= + - @`), at most MAX_ID_CHARS characters
+ * (longer names are cut and get a hash of the whole name, so they stay distinct and file names stay short).
+ */
+export function studentId(name: string): string {
+  let id = name.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z0-9._@-]/g, "_").replace(/^[=+\-@.]/, "_");
+  if (id.length > MAX_ID_CHARS) id = `${id.slice(0, MAX_ID_CHARS - 9)}-${sha256(name).slice(0, 8)}`;
+  return id || "_";
+}
+
+/**
+ * The hand-ins in a folder: <student>.ipynb files and <student>/ folders holding one notebook. Ids that two
+ * names share (e.g. "José" and "Jose") both get a hash of their own name appended; a hand-in that is a symbolic
+ * link (or not a regular file) is listed with a problem, so it is graded as invalid instead of dropped.
+ */
 export function listHandins(dir: string, assignment: string): HandinEntry[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`hand-in folder ${dir} does not exist or is not a folder`);
-  const out: HandinEntry[] = [];
-  const seen = new Map<string, string>();
+  const found: (HandinEntry & { name: string })[] = [];
   for (const name of fs.readdirSync(dir).sort()) {
     if (name.startsWith(".")) continue;
     const full = path.join(dir, name);
     const st = fs.lstatSync(full);
     let e: HandinEntry | undefined;
-    if (st.isFile() && name.endsWith(".ipynb")) e = { student: name.slice(0, -6), file: full };
+    if (st.isSymbolicLink()) e = { student: name.replace(/\.ipynb$/, ""), problem: "la entrega es un enlace simbólico, no un archivo; entrega el cuaderno mismo" };
+    else if (name.endsWith(".ipynb") && !st.isFile() && !st.isDirectory()) e = { student: name.slice(0, -6), problem: "la entrega no es un archivo común" };
+    else if (st.isFile() && name.endsWith(".ipynb")) e = { student: name.slice(0, -6), file: full };
     else if (st.isDirectory()) {
       const nbs = fs.readdirSync(full).filter((f) => f.endsWith(".ipynb") && fs.lstatSync(path.join(full, f)).isFile()).sort();
       const pick = nbs.length === 1 ? nbs[0] : nbs.find((f) => f.startsWith(assignment.split("-")[0]));
       e = pick ? { student: name, file: path.join(full, pick) } : { student: name, problem: nbs.length === 0 ? "la carpeta no tiene ningún .ipynb" : `hay ${nbs.length} cuadernos y ninguno se llama ${assignment}*.ipynb` };
     }
     if (!e) continue;
-    const id = e.student.replace(/[^A-Za-z0-9._@-]/g, "_");
-    if (seen.has(id)) throw new UsageError(`two hand-ins map to the same student id "${id}": ${seen.get(id)} and ${name}`);
-    seen.set(id, name);
-    out.push({ ...e, student: id });
+    found.push({ ...e, name });
+  }
+  const ids = found.map((e) => studentId(e.student));
+  const count = new Map<string, number>();
+  for (const id of ids) count.set(id, (count.get(id) ?? 0) + 1);
+  const out = found.map(({ name, ...e }, i) => ({ ...e, student: count.get(ids[i])! > 1 ? `${ids[i].slice(0, MAX_ID_CHARS - 9)}-${sha256(name).slice(0, 8)}` : ids[i] }));
+  const taken = new Set<string>();
+  for (const e of out) {
+    // A suffixed id could still meet a plain one by accident: then the grader stops before writing anything.
+    if (taken.has(e.student)) throw new UsageError(`two hand-ins map to the same student id "${e.student}"; rename one of them`);
+    taken.add(e.student);
   }
   return out;
 }
 
-function csvCell(v: string | number): string {
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** One CSV field: quoted when it holds a quote, comma, CR or LF; text a spreadsheet would run as a formula is prefixed with '. */
+export function csvCell(v: string | number): string {
+  let s = String(v);
+  if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function gradebookCsv(a: Assignment, results: HandinResult[]): string {

@@ -11,16 +11,17 @@
  * test, which could carry hidden values.
  */
 import * as fs from "fs";
+import { randomBytes } from "crypto";
 import { CellRecord, JupyterEnv } from "../jupyter-env";
 import { Assignment, KERNEL_NAME, TestSpec } from "./assignment";
 import { Cell, Notebook, NotebookError, asNotebook, normalizeSource, sha256, sourceLines, sourceText } from "./notebook";
 import { RunLimits, RunResult, Sandbox, runNotebook } from "./sandbox";
 
 /** Bump when grading rules change: results from another version are regraded on resume. */
-export const GRADER_VERSION = 1;
+export const GRADER_VERSION = 2;
 export const MAX_HANDIN_BYTES = 50 * 1024 * 1024;
 
-export type Reason = "ok" | "error" | "hidden" | "timeout" | "dead" | "memory" | "output" | "wall" | "not-run" | "invalid" | "wrong-assignment" | "grader-error";
+export type Reason = "ok" | "error" | "hidden" | "timeout" | "dead" | "memory" | "output" | "processes" | "wall" | "runner-killed" | "not-run" | "invalid" | "wrong-assignment" | "grader-error";
 
 export interface TestResult {
   id: string;
@@ -64,6 +65,72 @@ export interface GradedNotebook {
   observations: string[];
 }
 
+/**
+ * Global names a test may use, with the TypeScript type of the parameter that replaces each one (see
+ * guardTest). Interface types, not `typeof X`: a student's `const Math = ...` would change `typeof Math`.
+ */
+const GUARDED: Record<string, string> = {
+  Math: "Math",
+  JSON: "JSON",
+  Number: "NumberConstructor",
+  Array: "ArrayConstructor",
+  Object: "ObjectConstructor",
+  String: "StringConstructor",
+  Boolean: "BooleanConstructor",
+  Error: "ErrorConstructor",
+  TypeError: "TypeErrorConstructor",
+  RangeError: "RangeErrorConstructor",
+  Float32Array: "Float32ArrayConstructor",
+  Float64Array: "Float64ArrayConstructor",
+  Int32Array: "Int32ArrayConstructor",
+  Uint8Array: "Uint8ArrayConstructor",
+  Map: "MapConstructor",
+  Set: "SetConstructor",
+  Symbol: "SymbolConstructor",
+  Promise: "PromiseConstructor",
+  Date: "DateConstructor",
+  RegExp: "RegExpConstructor",
+  isFinite: "(n: number) => boolean",
+  isNaN: "(n: number) => boolean",
+  parseFloat: "(s: string) => number",
+  parseInt: "(s: string, radix?: number) => number",
+  bp: 'typeof import("./lib/index")',
+};
+
+/** A fresh per-run name for the pristine built-ins published by the prelude (harden.js). */
+export function newGuardName(): string {
+  return `bpGuard_${randomBytes(12).toString("hex")}`;
+}
+
+/**
+ * The prelude the runner executes before any student cell: loads the library (so its pristine namespace
+ * exists before student code), then harden.js freezes the built-ins and publishes them under `guard`.
+ */
+export function preludeSource(guard: string): string {
+  return [
+    'import * as bpPristineLib from "./lib/index";',
+    `(require("./tools/harden.js") as (guard: string, lib: unknown) => number)(${JSON.stringify(guard)}, bpPristineLib);`,
+  ].join("\n");
+}
+
+/**
+ * A test cell as it runs under the grader: a function whose parameters are the global names the test uses,
+ * called with the pristine values. tslab lets a cell see the variables of earlier cells, so without this a
+ * student's `const Math = { ...globalThis.Math, abs: () => 0 }` would be the `Math` of every later test.
+ */
+export function guardTest(source: string, guard: string): string {
+  const names = Object.keys(GUARDED).filter((n) => new RegExp(`(^|[^.\\w$])${n}\\b`).test(source));
+  const params = names.map((n) => `${n}: ${GUARDED[n]}`).join(", ");
+  const args = names.map((n) => `${guard}.${n}`).join(", ");
+  const isAsync = /\bawait\b/.test(source);
+  return [
+    `declare const ${guard}: any;`,
+    `${isAsync ? "await (async " : "("}(${params}) => {`,
+    source,
+    `})(${args});`,
+  ].join("\n");
+}
+
 /** A fingerprint of everything that decides grades: tests, points, hidden parts. */
 export function assignmentSha(a: Assignment): string {
   return sha256(JSON.stringify(a.tests.map((t) => [t.id, t.points, t.visible, t.hidden])) + `v${GRADER_VERSION}`);
@@ -79,7 +146,7 @@ function testIdOf(cell: Cell): string | undefined {
  * and hidden parts (found by test id, cell id or identical text), deleted tests put back after the cell
  * that preceded them in the source. Markdown and outputs are dropped.
  */
-export function buildGradedNotebook(handin: Notebook, a: Assignment): GradedNotebook {
+export function buildGradedNotebook(handin: Notebook, a: Assignment, opts: { guard?: string } = {}): GradedNotebook {
   const flags: string[] = [];
   const observations: string[] = [];
   const byId = new Map(a.tests.map((t) => [t.id, t]));
@@ -135,7 +202,7 @@ export function buildGradedNotebook(handin: Notebook, a: Assignment): GradedNote
     cell_type: "code",
     id: `graded-${String(k).padStart(3, "0")}`,
     metadata: {},
-    source: sourceLines(e.source),
+    source: sourceLines(opts.guard && e.kind !== "student" ? guardTest(e.source, opts.guard) : e.source),
     outputs: [],
     execution_count: null,
   }));
@@ -151,6 +218,7 @@ function reasonOf(rec: CellRecord & { limit?: string; wall_limit?: boolean }): R
   if (rec.status === "timeout") return rec.wall_limit ? "wall" : "timeout";
   if (rec.limit === "memory") return "memory";
   if (rec.limit === "output") return "output";
+  if (rec.limit === "processes") return "processes";
   return STOP_REASON[rec.status] ?? "dead";
 }
 
@@ -161,7 +229,7 @@ export function score(g: GradedNotebook, a: Assignment, run: RunResult, limits: 
   const observations = [...g.observations];
   const recs = new Map<number, CellRecord & { limit?: string; wall_limit?: boolean }>();
   for (const r of run.cells) if (typeof r.index === "number") recs.set(r.index, r);
-  if (run.fatal && run.cells.length === 0) {
+  if (run.fatal && run.cells.length === 0 && !run.runnerKilled) {
     notes.push(`grader error: ${run.fatal}`);
     return {
       status: "error",
@@ -180,11 +248,11 @@ export function score(g: GradedNotebook, a: Assignment, run: RunResult, limits: 
   });
   if (!stop && (run.killed || run.fatal)) {
     const last = Math.max(-1, ...[...recs.keys()]);
-    stop = { pos: last + 1, reason: run.killed ? "wall" : "dead" };
+    stop = { pos: last + 1, reason: run.killed ? "wall" : run.runnerKilled ? "runner-killed" : "dead" };
     notes.push(`runner: ${run.fatal ?? "killed"}`);
   }
   if (stop) {
-    const flag = { timeout: "timeout", wall: "wall-limit", dead: "dead-kernel", memory: "memory-limit", output: "output-limit" }[stop.reason as string] ?? "stopped";
+    const flag = { timeout: "timeout", wall: "wall-limit", dead: "dead-kernel", memory: "memory-limit", output: "output-limit", processes: "process-limit", "runner-killed": "runner-killed" }[stop.reason as string] ?? "stopped";
     flags.push(flag);
     const e = g.entries[stop.pos];
     const where = !e ? "al final" : e.kind === "student" ? `en la celda ${e.handinIndex + 1} de tu cuaderno` : `en el test «${e.test.name}»`;
@@ -223,12 +291,14 @@ export function score(g: GradedNotebook, a: Assignment, run: RunResult, limits: 
 export function REASON_TEXT(limits: RunLimits): Record<Reason, string> {
   return {
     ok: "aprobado",
-    error: "la parte visible del test falló (ejecutá la celda de test en tu cuaderno para ver el error)",
+    error: "la parte visible del test falló (ejecuta la celda del test en tu cuaderno para ver el error)",
     hidden: "pasó la parte visible, pero falló un test oculto",
     timeout: `se agotó el tiempo de una celda (${limits.cellTimeout} s)`,
     wall: `se agotó el tiempo total de la entrega (${limits.wallLimit} s)`,
     dead: "el kernel se detuvo (por ejemplo process.exit, un error fatal o una promesa rechazada sin manejar)",
     memory: `se superó el límite de memoria (${limits.memoryMb} MB)`,
+    processes: `se superó el límite de procesos (${limits.maxProcesses ?? 32})`,
+    "runner-killed": "tu código detuvo el proceso que ejecuta la corrección",
     output: `se superó el límite de salida (${Math.round(limits.outputBytes / 1e6)} MB de texto impreso)`,
     "not-run": "no se ejecutó porque la ejecución se detuvo antes",
     invalid: "la entrega no es un cuaderno válido",
@@ -283,7 +353,7 @@ export async function gradeHandin(ctx: GradeContext, student: string, file: stri
   try {
     if (!file) return invalid(problem ?? "no notebook", `No se encontró un cuaderno .ipynb en tu entrega${problem ? ` (${problem})` : ""}.`);
     const size = fs.statSync(file).size;
-    if (size > MAX_HANDIN_BYTES) return invalid(`hand-in is ${size} bytes (limit ${MAX_HANDIN_BYTES})`, `Tu cuaderno pesa demasiado (${Math.round(size / 1e6)} MB): borrá las salidas y volvé a entregarlo.`);
+    if (size > MAX_HANDIN_BYTES) return invalid(`hand-in is ${size} bytes (limit ${MAX_HANDIN_BYTES})`, `Tu cuaderno pesa demasiado (${Math.round(size / 1e6)} MB): borra las salidas y vuelve a entregarlo.`);
     const bytes = fs.readFileSync(file);
     base.handinSha = sha256(bytes.toString("binary"));
     let handin: Notebook;
@@ -305,9 +375,9 @@ export async function gradeHandin(ctx: GradeContext, student: string, file: stri
         ...base,
         status: "wrong-assignment",
         tests: zero(a, "wrong-assignment"),
-        flags: [`wrong-assignment:${declared}`],
-        notes: [`the notebook is for ${declared}, not ${a.name}`],
-        observations: [`Entregaste el cuaderno de otra tarea («${declared}»); esta entrega es para «${a.name}».`],
+        flags: [`wrong-assignment:${flagToken(declared)}`],
+        notes: [`the notebook is for ${JSON.stringify(declared)}, not ${a.name}`],
+        observations: [`Entregaste el cuaderno de otra tarea («${plainText(declared)}»); esta entrega es para «${a.name}».`],
         wallMs: Date.now() - t0,
       };
     }
@@ -319,11 +389,12 @@ export async function gradeHandin(ctx: GradeContext, student: string, file: stri
     }
     const kname = meta.kernelspec?.name;
     if (kname !== KERNEL_NAME) {
-      extraFlags.push(`kernel-name:${typeof kname === "string" ? kname : "none"}`);
-      extraObs.push(`Tu cuaderno indica el kernel «${String(kname ?? "ninguno")}»; se corrigió con el kernel del curso (${KERNEL_NAME}).`);
+      extraFlags.push(`kernel-name:${typeof kname === "string" ? flagToken(kname) : "none"}`);
+      extraObs.push(`Tu cuaderno indica el kernel «${typeof kname === "string" ? plainText(kname) : "ninguno"}»; se corrigió con el kernel del curso (${KERNEL_NAME}).`);
     }
-    const g = buildGradedNotebook(handin, a);
-    const run = await runNotebook(ctx.jenv, ctx.sandbox, g.nb, ctx.limits, bytes.toString("utf8"));
+    const guard = newGuardName();
+    const g = buildGradedNotebook(handin, a, { guard });
+    const run = await runNotebook(ctx.jenv, ctx.sandbox, g.nb, ctx.limits, bytes.toString("utf8"), preludeSource(guard));
     const s = score(g, a, run, ctx.limits);
     return {
       ...base,
@@ -345,12 +416,31 @@ export async function gradeHandin(ctx: GradeContext, student: string, file: stri
   }
 }
 
+/**
+ * A hand-in-controlled string made safe for a flag (gradebook CSV/JSON, console): letters, digits and
+ * `. _ + -` only, at most 40 characters, never starting with a spreadsheet formula character.
+ */
+export function flagToken(s: string): string {
+  const t = s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z0-9._+-]/g, "_").slice(0, 40);
+  return (/^[=+\-@]/.test(t) ? `_${t.slice(1)}` : t) || "_";
+}
+
+/**
+ * A hand-in-controlled string made safe inside a Markdown sentence: one line, no control or bidirectional
+ * characters, Markdown and HTML punctuation escaped, at most 60 characters.
+ */
+export function plainText(s: string): string {
+  const oneLine = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, " ").replace(/\s+/g, " ").trim();
+  const cut = [...oneLine].length > 60 ? [...oneLine].slice(0, 59).join("") + "…" : oneLine;
+  return cut.replace(/[\\`*_{}[\]()<>#+\-.!|~&"'=:]/g, (c) => `\\${c}`);
+}
+
 /** The Spanish feedback file: test names, points, pass/fail and canned reasons; nothing from the run. */
 export function feedbackMarkdown(r: HandinResult, limits: RunLimits): string {
   const text = REASON_TEXT(limits);
   const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
   const lines = [
-    `# ${r.assignment} — devolución para ${r.student}`,
+    `# ${r.assignment} — devolución para ${plainText(r.student)}`,
     "",
     `**Puntaje: ${fmt(r.total)} / ${fmt(r.max)}** (incluye los tests ocultos)`,
     "",
@@ -362,7 +452,7 @@ export function feedbackMarkdown(r: HandinResult, limits: RunLimits): string {
   if (r.observations.length > 0) lines.push("## Observaciones", "", ...r.observations.map((o) => `- ${o}`), "");
   lines.push(
     "Los tests ocultos usan otros valores que los visibles; su código y sus valores no se muestran. " +
-      "Si un test falla, ejecutá tu cuaderno de arriba a abajo y revisá la celda del test.",
+      "Si un test falla, ejecuta tu cuaderno de arriba abajo y revisa la celda del test.",
     "",
   );
   return lines.join("\n");

@@ -8,6 +8,7 @@
  * (with the hidden tests) reaches nbrun.py on stdin and never touches the sandbox's disk.
  */
 import { spawn, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -40,7 +41,26 @@ export interface RunLimits {
   outputBytes: number;
   /** Size of the sandbox's writable /tmp, MB. */
   tmpMb: number;
+  /** Processes the hand-in may have at once inside the sandbox (kernel included); bubblewrap only. */
+  maxProcesses?: number;
 }
+
+/** What the result channel accepts: the runner's records are small (stderr tails are cut to 4 000 characters). */
+export const MAX_RECORD_CHARS = 256 * 1024;
+export const MAX_CHANNEL_CHARS = 16 * 1024 * 1024;
+
+/**
+ * Node's permission model for the grader's kernel: reads anywhere (bubblewrap already limits what exists),
+ * native addons (zeromq, the kernel's transport), and nothing else — no file writes, no child processes, no
+ * worker threads, no inspector (which could rewrite the kernel's closures), no WASI.
+ */
+export const KERNEL_NODE_FLAGS = [
+  // Node 20 and 22 call it --experimental-permission; 23.5 made it stable as --permission.
+  Number(process.versions.node.split(".")[0]) >= 23 ? "--permission" : "--experimental-permission",
+  "--allow-fs-read=*",
+  "--allow-addons",
+  "--no-warnings",
+];
 
 export interface RunResult {
   cells: CellRecord[];
@@ -48,6 +68,8 @@ export interface RunResult {
   fatal?: string;
   /** True when the runner had to be killed from outside (hard wall limit). */
   killed?: boolean;
+  /** The runner died of a signal the grader did not send, after the kernel had started: the hand-in's doing. */
+  runnerKilled?: string;
   wallMs: number;
   peakRssMb?: number;
 }
@@ -153,6 +175,7 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   fs.cpSync(path.join(ROOT, "lib"), path.join(work, "lib"), { recursive: true });
   fs.mkdirSync(path.join(work, "tools"));
   for (const f of ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "nbrun.py"]) fs.copyFileSync(path.join(ROOT, "tools", f), path.join(work, "tools", f));
+  fs.copyFileSync(path.join(ROOT, "tools", "homework", "harden.js"), path.join(work, "tools", "harden.js"));
   if (sb.kind === "bwrap") fs.mkdirSync(path.join(work, "node_modules")); // mount point for a read-only bind
   else fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"), "dir");
   const spec = path.join(work, ".jupyter", "kernels", GRADER_KERNEL);
@@ -160,7 +183,7 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   fs.writeFileSync(
     path.join(spec, "kernel.json"),
     JSON.stringify({
-      argv: [process.execPath, `--max-old-space-size=${limits.memoryMb}`, path.join(work, "tools", "tslab-kernel.js"), "--config-path", "{connection_file}"],
+      argv: [process.execPath, `--max-old-space-size=${limits.memoryMb}`, ...KERNEL_NODE_FLAGS, path.join(work, "tools", "tslab-kernel.js"), "--config-path", "{connection_file}"],
       display_name: "TypeScript (backprop-lab grader)",
       language: "typescript",
       env: { BACKPROP_ROOT: work },
@@ -173,8 +196,17 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   return work;
 }
 
-/** Runs `nb` in a fresh kernel inside the sandbox; never throws. */
-export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits: RunLimits, handinText?: string): Promise<RunResult> {
+/**
+ * Runs `nb` in a fresh kernel inside the sandbox; never throws. `prelude` is code the runner executes before
+ * the first cell without recording it (the grader's hardening, see harden.js).
+ *
+ * The result channel: the runner writes its records to descriptor 3, a pipe only the runner holds (it makes
+ * it non-inheritable before the kernel starts; the kernel's stdout and stderr are separate pipes the runner
+ * drains). Each record carries a fresh random nonce sent on the runner's stdin; lines without it, or longer
+ * than MAX_RECORD_CHARS, are ignored, and reading stops at MAX_CHANNEL_CHARS. The runner's own stdout and
+ * stderr are only kept as a short tail for error messages.
+ */
+export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits: RunLimits, handinText?: string, prelude?: string): Promise<RunResult> {
   const t0 = Date.now();
   let work = "";
   try {
@@ -211,20 +243,30 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
     wall_limit: limits.wallLimit,
     nondumpable: true,
     shutdown_kernel: "immediate",
+    nonce: randomBytes(16).toString("hex"),
+    prelude: prelude ?? null,
+    // Inside bubblewrap's PID namespace every process but the runner is the hand-in's: count them all.
+    whole_namespace: sb.kind === "bwrap",
+    max_processes: sb.kind === "bwrap" ? (limits.maxProcesses ?? 32) : null,
   };
   const runner = path.join(work, "tools", "nbrun.py");
+  const runnerArgs = ["-Xfrozen_modules=off", runner, "-", "--result-fd", "3"];
   const [cmd, args] =
     sb.kind === "bwrap"
-      ? [sb.bwrap as string, [...bwrapArgs(sb, work, jenv.python, limits, env), jenv.python, "-Xfrozen_modules=off", runner, "-"]]
-      : [jenv.python, ["-Xfrozen_modules=off", runner, "-"]];
+      ? [sb.bwrap as string, [...bwrapArgs(sb, work, jenv.python, limits, env), jenv.python, ...runnerArgs]]
+      : [jenv.python, runnerArgs];
   return new Promise((resolve) => {
     const cells: CellRecord[] = [];
     let summary: { cells?: CellRecord[]; fatal?: string; failure?: CellRecord | null; peak_rss_mb?: number } | undefined;
     let buf = "";
+    let received = 0;
     let stderr = "";
+    let stdout = "";
     let killed = false;
     let done = false;
-    const child = spawn(cmd, args, { cwd: work, env: sb.kind === "bwrap" ? {} : env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let started = false; // the runner said the kernel is up and hardened: student code may be running
+    const child = spawn(cmd, args, { cwd: work, env: sb.kind === "bwrap" ? {} : env, detached: true, stdio: ["pipe", "pipe", "pipe", "pipe"] });
     if (child.pid) live.add(child.pid);
     const killAll = () => {
       try {
@@ -239,24 +281,36 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
       killAll();
     }, (limits.wallLimit + 90) * 1000);
     const onLine = (line: string) => {
-      if (!line.trim()) return;
+      if (!line.trim() || line.length > MAX_RECORD_CHARS) return;
       try {
-        const v = JSON.parse(line) as { cell?: CellRecord };
-        if (v.cell) cells.push(v.cell);
-        else summary = v as typeof summary;
+        const v = JSON.parse(line) as { nonce?: unknown; cell?: CellRecord; summary?: typeof summary; started?: unknown };
+        if (!v || typeof v !== "object" || v.nonce !== job.nonce) return;
+        if (v.started === true) started = true;
+        else if (v.cell && typeof v.cell === "object") cells.push(v.cell);
+        else if (v.summary && typeof v.summary === "object") summary = v.summary;
       } catch {
-        /* not ours */
+        /* not a record */
       }
     };
+    const channel = child.stdio[3] as NodeJS.ReadableStream | null;
+    if (channel) {
+      channel.setEncoding("utf8");
+      channel.on("data", (d: string) => {
+        if (received > MAX_CHANNEL_CHARS) return; // keep draining, stop listening
+        received += d.length;
+        buf += d;
+        let i: number;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          onLine(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+        if (buf.length > MAX_RECORD_CHARS) buf = ""; // a runaway line is not a record
+      });
+      channel.on("error", () => undefined);
+    }
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (d: string) => {
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        onLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-      if (buf.length > 8 * 1024 * 1024) buf = ""; // a runaway line is not a record
+      stdout = (stdout + d).slice(-2000);
     });
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (d: string) => {
@@ -268,7 +322,7 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
       clearTimeout(hard);
       killAll(); // leftovers (a kernel's children) go with the group
       if (child.pid) live.delete(child.pid);
-      if (buf) onLine(buf);
+      if (buf && received <= MAX_CHANNEL_CHARS) onLine(buf);
       try {
         fs.rmSync(work, { recursive: true, force: true });
       } catch {
@@ -278,10 +332,17 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
       if (summary?.fatal) result.fatal = summary.fatal;
       else if (summary?.failure && summary.failure.index === null && summary.failure.status === "fatal") result.fatal = summary.failure.message ?? "the kernel failed";
       else if (fatal) result.fatal = fatal;
-      else if (!summary) result.fatal = killed ? `the runner passed the hard limit of ${limits.wallLimit + 90} s and was killed` : `the runner ended without a result: ${stderr.trim().split("\n").slice(-3).join(" | ")}`;
+      else if (!summary && !killed && started && (exit?.signal || (exit?.code ?? 0) > 128)) {
+        // Killed by a signal we did not send while student code ran (bwrap reports it as 128 + signal).
+        result.runnerKilled = exit?.signal ?? `signal ${(exit?.code ?? 128) - 128}`;
+        result.fatal = `the runner was killed (${result.runnerKilled}) while the hand-in was running`;
+      } else if (!summary) result.fatal = killed ? `the runner passed the hard limit of ${limits.wallLimit + 90} s and was killed` : `the runner ended without a result (${exit?.signal ?? `exit ${exit?.code}`}): ${(stderr || stdout).trim().split("\n").slice(-3).join(" | ")}`;
       resolve(result);
     };
     child.on("error", (e) => finish(`could not start the runner: ${e.message}`));
+    child.on("exit", (code, signal) => {
+      exit = { code, signal };
+    });
     child.on("close", () => finish());
     child.stdin.on("error", () => undefined);
     child.stdin.end(JSON.stringify(job));
