@@ -3,7 +3,7 @@
  *
  * For every workload (tools/bench/workloads.ts) × implementation × backend it starts one child process
  * (tools/bench/child.ts: its own peak RSS), trains warm-up epochs and then measured ones, and reports the
- * median ms/epoch, the ratio to PyTorch CPU (tools/bench/torch_mlp.py, the same network, data and batch,
+ * median ms/epoch, the ratio to PyTorch CPU (tools/bench/torch_twin.py, the same network, data and batch,
  * run before and after the workload's tfjs runs in the same invocation; the faster one is the anchor),
  * the CPU time per epoch (all threads) and the peak RSS.
  * A markdown table goes to stdout; the JSON to bench/results/.
@@ -27,7 +27,7 @@ import { BackendName } from "../lib/backend";
 
 const ROOT = path.join(__dirname, "..");
 const CHILD = path.join(__dirname, "bench", "child.ts");
-const TORCH_SCRIPT = path.join(__dirname, "bench", "torch_mlp.py");
+const TORCH_SCRIPT = path.join(__dirname, "bench", "torch_twin.py");
 const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
 const FULL_N = 10_000;
 
@@ -44,7 +44,7 @@ interface Options {
   markdown?: string;
 }
 
-/** What tools/bench/torch_mlp.py reports: the same measurements as a tfjs run. */
+/** What tools/bench/torch_twin.py reports: the same measurements as a tfjs run. */
 type TorchResult = Pick<RunResult, "engine" | "msPerEpoch" | "medianMs" | "cpuMs" | "peakRssMb" | "lastLoss">;
 
 /** One row of the report: a measured run, or one that failed / was skipped (with the reason). */
@@ -201,12 +201,11 @@ function runTorch(w: WorkloadName, dataFile: string, n: number, o: Options): Tor
   const wl = WORKLOADS[w];
   const spec = wl.spec ?? { sizes: [784], hidden: "tanh" };
   const cfg = {
-    sizes: spec.sizes, hidden: spec.hidden, data: dataFile, n, full_n: FULL_N, warmup: o.warmup, epochs: Math.max(o.epochs, o.smoke ? 1 : 5),
+    model: wl.lenet ? "lenet5" : "mlp", sizes: spec.sizes, hidden: spec.hidden, data: dataFile, n, full_n: FULL_N, warmup: o.warmup, epochs: Math.max(o.epochs, o.smoke ? 1 : 5),
     batch: BATCH_SIZE, lr: LEARNING_RATE, threads: 2, seed: BENCH_SEED,
   };
-  const script = wl.lenet ? path.join(path.dirname(TORCH_SCRIPT), "torch_lenet.py") : TORCH_SCRIPT;
   if (wl.lenet) cfg.epochs = Math.max(Math.min(o.epochs, 3), 1);
-  const r = spawnSync(PYTHON, [script, JSON.stringify(cfg)], {
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(cfg)], {
     encoding: "utf8", timeout: 10 * 60_000, env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2", MKL_NUM_THREADS: "2" },
   });
   const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT "));
