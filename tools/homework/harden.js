@@ -59,25 +59,33 @@ function hiddenIntrinsics() {
   return out;
 }
 
+/**
+ * Turns the writable data property `key` of `proto` (descriptor `d`) into a fixed accessor pair: reading gives
+ * the original value; assigning on `proto` itself throws (`what` names it in the message); assigning on an
+ * object that inherits from it defines an own property there, so `obj.toString = f` still works on instances.
+ */
+function lockAsAccessor(proto, key, d, what) {
+  const value = d.value;
+  Object.defineProperty(proto, key, {
+    configurable: false,
+    enumerable: d.enumerable,
+    get() {
+      return value;
+    },
+    set(v) {
+      if (this === proto) throw new TypeError(`Cannot assign to read only property '${String(key)}' of ${what}`);
+      Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+    },
+  });
+}
+
 /** Every writable data property of a prototype becomes an accessor pair; nothing can be added or redefined. */
 function lockPrototype(proto) {
   for (const key of Reflect.ownKeys(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, key);
     if (!d || !d.configurable) continue;
-    if ("value" in d && d.writable) {
-      let value = d.value;
-      Object.defineProperty(proto, key, {
-        configurable: false,
-        enumerable: d.enumerable,
-        get() {
-          return value;
-        },
-        set(v) {
-          if (this === proto) throw new TypeError(`Cannot assign to read only property '${String(key)}' of a locked prototype`);
-          Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
-        },
-      });
-    } else Object.defineProperty(proto, key, "value" in d ? { writable: false, configurable: false } : { configurable: false });
+    if ("value" in d && d.writable) lockAsAccessor(proto, key, d, "a locked prototype");
+    else Object.defineProperty(proto, key, "value" in d ? { writable: false, configurable: false } : { configurable: false });
   }
   Object.preventExtensions(proto);
 }
@@ -140,22 +148,7 @@ module.exports = function harden(guard, lib) {
     prototypes.add(h);
   }
   const errorCtor = pristine.Error;
-  const lockAccessors = (o, key, d) => {
-    let value = d.value;
-    const proto = o;
-    Object.defineProperty(o, key, {
-      configurable: false,
-      enumerable: d.enumerable,
-      get() {
-        return value;
-      },
-      set(v) {
-        if (this === proto) throw new TypeError(`Cannot assign to read only property '${String(key)}' of a frozen built-in`);
-        Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
-      },
-    });
-    value = d.value;
-  };
+  const lockAccessors = (o, key, d) => lockAsAccessor(o, key, d, "a frozen built-in");
   while (todo.length) {
     const o = todo.pop();
     for (const key of Reflect.ownKeys(o)) {
