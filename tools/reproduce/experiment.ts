@@ -19,7 +19,9 @@ export interface Experiment<U = unknown, R = unknown> {
   title: string;              // one line: what is reproduced, e.g. "Erhan et al. 2010, Fig. 1 and 2"
   paper: string;              // the paper's headline number(s)/finding, in words
   /** Repo-relative files whose contents define the experiment (its lib code and this module); their hash is
-   *  recorded and a test fails when a results file no longer matches the code that would produce it. */
+   *  recorded and a test fails when a results file no longer matches the code that would produce it.
+   *  List the files that define what is computed (the lib module of the experiment's function, its data
+   *  generator, this module), not the whole import tree: the smoke rerun catches drift in shared code. */
   sources: string[];
   /** Options with their defaults (what the full run uses); --name value on the command line overrides them. */
   defaults: Options;
@@ -28,7 +30,8 @@ export interface Experiment<U = unknown, R = unknown> {
   units(options: Options): U[];
   key(unit: U): string;       // stable, unique, e.g. "depth=3/seed=17/pretrain=rbm"
   /** Runs one unit in a worker process (bp.setup already done with the unit's seed where relevant).
-   *  Must be deterministic given the unit and options. Returns JSON-serializable data.
+   *  Must be deterministic given the unit and options. Returns JSON-serializable data (no timings: the
+   *  runner records each unit's wall time).
    *  `progress(fraction)` (optional to call) moves the runner's bar within the unit. */
   run(unit: U, options: Options, progress?: (fraction: number) => void): R | Promise<R>;
   /** Optional: a summary written next to the units (medians, tables) from all finished units. */
@@ -130,4 +133,17 @@ export function differences(a: unknown, b: unknown, tol = { abs: 1e-6, rel: 1e-4
     else for (const k of ka) differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], tol, `${at}.${k}`, out);
   } else if (a !== b) out.push(`${at}: ${JSON.stringify(a)} vs recorded ${JSON.stringify(b)}`);
   return out;
+}
+
+/**
+ * For a smoke rerun with fewer epochs: compares each listed array field of the rerun with the start of the
+ * recorded one (a training curve does not depend on how many epochs follow).
+ */
+export function prefixDifferences<R>(rerun: R, recorded: R, fields: (keyof R & string)[], tol = { abs: 1e-4, rel: 1e-4 }): string[] {
+  return fields.flatMap((f) => {
+    const a = rerun[f] as unknown as number[], b = recorded[f] as unknown as number[];
+    if (!Array.isArray(a) || !Array.isArray(b)) return [`${f}: not an array in both`];
+    if (a.length === 0 || a.length > b.length) return [`${f}: ${a.length} values rerun, ${b.length} recorded`];
+    return differences(a, b.slice(0, a.length), tol, f);
+  });
 }
