@@ -9,4 +9,6 @@ export * from "./twin-probe";
 export * from "./regions";
 export * from "./random-labels";
 export * from "./results";
+export * from "./lenet-run";
+export * from "./mnist1d-baselines";
 export * from "./adversarial";

@@ -51,3 +51,26 @@ export function describeProvenance(r: Reproduction): string {
   const minutes = p.wallSeconds >= 120 ? `${(p.wallSeconds / 60).toFixed(0)} min` : `${p.wallSeconds} s`;
   return `${p.command} — ${p.backend}, ${p.machine}, commit ${p.commit.slice(0, 10)}, ${p.started.slice(0, 10)}, ${minutes}${r.partial ? " (PARTIAL)" : ""}`;
 }
+
+// ---- The recorded results the lectures read (written by tools/reproduce/<id>.ts) ----
+
+/** glorot-table1 (lecture 05): one unit per activation × seed. */
+export type GlorotTable1Result = Reproduction<
+  { activation: "sigmoid" | "tanh" | "softsign"; seed: number },
+  { testError: number; diverged: boolean; epochs: number; loss: number[]; valLoss: number[]; valAccuracy: number[] },
+  { table: { activation: string; n: number; meanError: number; stdError: number; paperError: number }[]; paperOrderHolds: boolean; sigmoidWorst: boolean }
+>;
+
+/** mnist1d-baselines (lecture 09): one unit per model × seed; accuracies are fractions, the summary's in %. */
+export type Mnist1dBaselinesResult = Reproduction<
+  { model: "logistic" | "mlp" | "cnn"; seed: number },
+  { kind: string; params: number; epochs: number; trainAccuracy: number; testAccuracy: number; loss: number[]; testCurve: number[] },
+  { model: string; n: number; meanAccuracy: number; stdAccuracy: number; paperAccuracy: number }[]
+>;
+
+/** lenet5-error (lecture 12): one unit per seed; errors in the summary are in %. */
+export type Lenet5ErrorResult = Reproduction<
+  { seed: number },
+  { testError: number; testCount: number; trainCount: number; loss: number[]; valAccuracy: number[] },
+  { meanError: number; stdError: number; n: number; errors: number[]; paperError: number; testCount: number }
+>;

@@ -3,3 +3,4 @@ export * from "./figure";
 export * from "./show";
 export * from "./layers";
 export * from "./boundary";
+export * from "./reproduction";

@@ -2,8 +2,12 @@
 import type { Experiment } from "./experiment";
 import { experiments as fig20_2 } from "./fig20-2";
 import { experiment as glorotTable1 } from "./glorot-table1";
+import { experiment as lenet5Error } from "./lenet5-error";
+import { experiment as mnist1dBaselines } from "./mnist1d-baselines";
 
 export const experiments: Experiment<any, any>[] = [
   glorotTable1,
   ...fig20_2,
+  mnist1dBaselines,
+  lenet5Error,
 ];

@@ -193,13 +193,14 @@ async function runPlan(p: Plan, pool: Pool, opts: ReproduceOptions & { log: (l: 
   const bar = todo.length > 0 ? new ProgressBar({ total: todo.length, label: `${e.id} unit`, live: opts.live, delayMs: 0 }) : undefined;
   const fractions = new Map<string, number>();
   let finished = 0;
-  const onSigint = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     bar?.end();
-    opts.log(`\ninterrupted: ${p.done.size} of ${p.units.length} units of ${e.id} are kept in ${rel}; run the same command again to resume`);
+    opts.log(`\n${signal}: ${p.done.size} of ${p.units.length} units of ${e.id} are kept in ${rel}; run the same command again to resume`);
     pool.close();
-    process.exit(130);
+    process.exit(signal === "SIGINT" ? 130 : 143);
   };
-  process.once("SIGINT", onSigint);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     await pool.runAll(e.id, todo.map((u) => ({ ...u, options })), {
       progress: (key, fraction) => {
@@ -223,7 +224,8 @@ async function runPlan(p: Plan, pool: Pool, opts: ReproduceOptions & { log: (l: 
     if (finished > 0) write();
     throw new Error(`${e.id}: ${(err as Error).message}\n(${p.done.size} of ${p.units.length} units are kept in ${rel}; fix the problem and run the same command to resume)`);
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
   }
   bar?.end();
   const file = write();

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   if (!registry || !process.send) throw new Error("worker.ts is started by the reproduction runner (fork with an IPC channel and the registry's path)");
   const { experiments } = (await import(registry)) as { experiments: Experiment[] };
   const { backend } = await bp.setup(1, { quiet: true });
+  process.on("disconnect", () => process.exit(0)); // the runner is gone (interrupted): stop
   let queue = Promise.resolve();
   process.on("message", (msg: Run) => {
     if (msg?.type !== "run") return;
