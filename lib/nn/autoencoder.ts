@@ -17,7 +17,7 @@ import { Rng } from "../random";
 import { ActivationName, activation as lookupActivation } from "../scratch/activations";
 import { InitChoice } from "../scratch/init";
 import { adam, sgd } from "../scratch/optimizers";
-import { train } from "../train/train";
+import { History, train } from "../train/train";
 import { Context, INFERENCE, Layer } from "./layer";
 import { Dense } from "./dense";
 import { Activation } from "./activation";
@@ -176,6 +176,8 @@ export interface PretrainOptions {
   noise?: { kind: "mask" | "gaussian"; level: number };
   /** "sgd" (default, plain minibatch SGD as in Bengio et al. 2007) or "adam" (faster in few epochs). */
   optimizer?: "sgd" | "adam";
+  /** Called after each layer is trained: its index (0 = next to the input), its training history and its codes on x (valid during the call only). */
+  onLayer?: (index: number, history: History, codes: tf.Tensor2D) => void;
 }
 
 /** True when every entry of x is in [0, 1] (pixels, sigmoid codes): cross-entropy applies. */
@@ -202,10 +204,10 @@ export function pretrainAutoencoders(x: tf.Tensor2D, hiddenSizes: number[], opti
   const layers: Layer[] = [];
   let input = x;
   try {
-    for (const h of hiddenSizes) {
+    for (const [index, h] of hiddenSizes.entries()) {
       const loss: ReconstructionLoss = inUnitRange(input) ? "crossEntropy" : "squaredError";
       const ae = new Autoencoder({ sizes: [input.shape[1], h], activation: g, loss, noise: options.noise, rng: options.rng });
-      train(ae.network, { x: input, t: input }, {
+      const history = train(ae.network, { x: input, t: input }, {
         epochs: options.epochs, batchSize: options.batchSize, optimizer: which === "sgd" ? sgd({ learningRate: options.learningRate }) : adam({ learningRate: options.learningRate }),
         rng: options.rng, logEvery: 0, progress: false, accuracy: false,
       });
@@ -214,6 +216,7 @@ export function pretrainAutoencoders(x: tf.Tensor2D, hiddenSizes: number[], opti
       const kept = new Dense(tf.variable(d.params.W.clone()), tf.variable(d.params.b.clone()));
       layers.push(kept, new Activation(g));
       const next = ae.encode(input);
+      options.onLayer?.(index, history, next);
       ae.dispose();
       if (input !== x) input.dispose();
       input = next;
