@@ -11,7 +11,6 @@
  *   bp.surfaces     2-D test functions (quadratic, rosenbrock, ...) for the optimizers
  *   bp.conv         convolution and pooling as float64 loops (forward and backward), output sizes
  *   bp.pca          PCA in float64 (Jacobi eigenvectors), principal angles between subspaces
- *   bp.pca          PCA in float64 (Jacobi eigenvectors), principal angles between subspaces
  *   bp.data         MNIST (embedded and full), MNIST-1D, toy sets, splits, augmentation
  *   bp.diagnostics  per-layer statistics, probes, recorders, loss landscapes, experiments
  *   bp.plot         Plotly figure builders
