@@ -1,0 +1,9 @@
+/** The registry of reproductions: one line per experiment module (see tools/reproduce/experiment.ts). */
+import type { Experiment } from "./experiment";
+import { experiments as fig20_2 } from "./fig20-2";
+import { experiment as glorotTable1 } from "./glorot-table1";
+
+export const experiments: Experiment<any, any>[] = [
+  glorotTable1,
+  ...fig20_2,
+];
