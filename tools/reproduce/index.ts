@@ -2,8 +2,10 @@
 import type { Experiment } from "./experiment";
 import { experiments as fig20_2 } from "./fig20-2";
 import { experiment as glorotTable1 } from "./glorot-table1";
+import { experiment as aePca } from "./ae-pca";
 
 export const experiments: Experiment<any, any>[] = [
   glorotTable1,
+  aePca,
   ...fig20_2,
 ];
