@@ -8,6 +8,7 @@ import { initBackend } from "../lib/backend";
 import { Rng } from "../lib/random";
 import { Pca, covariance, jacobiEigen, orthonormalColumns, principalAngles } from "../lib/scratch/pca";
 import { reconstructionError } from "../lib/nn/autoencoder";
+import { eigenResiduals } from "../lib/check/eigen";
 
 before(async () => {
   await initBackend();
@@ -25,22 +26,11 @@ test("Jacobi eigenvectors of a covariance satisfy C v = λ v, are orthonormal, a
   const x = randomRows(new Rng(1), 60, 9);
   const { cov, d } = covariance(x);
   const p = new Pca(x, d);
-  let residual = 0, ortho = 0;
-  p.components.forEach((v, j) => {
-    for (let i = 0; i < d; i++) {
-      let cv = 0;
-      for (let k = 0; k < d; k++) cv += cov[i * d + k] * v[k];
-      residual = Math.max(residual, Math.abs(cv - p.eigenvalues[j] * v[i]));
-    }
-    p.components.forEach((u, k) => {
-      const dot = u.reduce((s, ui, i) => s + ui * v[i], 0);
-      ortho = Math.max(ortho, Math.abs(dot - (j === k ? 1 : 0)));
-    });
-  });
+  const { residual, orthogonality, traceGap } = eigenResiduals(cov, d, p.eigenvalues, p.components);
   assert.ok(residual < 1e-10, `|C v − λ v| = ${residual}`);
-  assert.ok(ortho < 1e-12, `|VᵀV − I| = ${ortho}`);
+  assert.ok(orthogonality < 1e-12, `|VᵀV − I| = ${orthogonality}`);
   const trace = Array.from({ length: d }, (_, i) => cov[i * d + i]).reduce((s, v) => s + v, 0);
-  assert.ok(Math.abs(p.totalVariance - trace) < 1e-9 * trace);
+  assert.ok(traceGap! < 1e-9 * trace && Math.abs(p.totalVariance - trace) < 1e-9 * trace);
   for (let j = 1; j < d; j++) assert.ok(p.eigenvalues[j - 1] >= p.eigenvalues[j], "eigenvalues descend");
   assert.ok(Math.abs(p.explainedVarianceRatio().reduce((s, v) => s + v, 0) - 1) < 1e-12);
   // the constant columns carry no variance: two eigenvalues 0
@@ -100,6 +90,15 @@ test("principal angles: 0 for the same subspace in another basis, θ for a plane
   assert.deepEqual(deg(principalAngles([[1], [0], [0], [0]], [[0], [0], [1], [0]])).map(Math.round), [90]);
   const q = orthonormalColumns(tilted);
   assert.ok(Math.abs(q[0].reduce((s, v, i) => s + v * q[1][i], 0)) < 1e-15);
+});
+
+test("eigenResiduals sees a wrong eigenpair and a non-orthogonal basis", () => {
+  const a = [2, 1, 1, 2]; // eigenpairs (3, (1, 1)/√2) and (1, (1, −1)/√2)
+  const s = Math.SQRT1_2;
+  const right = eigenResiduals(a, 2, [3, 1], [[s, s], [s, -s]]);
+  assert.ok(right.residual < 1e-15 && right.orthogonality < 1e-15 && right.traceGap! < 1e-15);
+  const wrong = eigenResiduals(a, 2, [3, 2], [[s, s], [1, 0]]);
+  assert.ok(wrong.residual > 0.5 && wrong.orthogonality > 0.5 && wrong.traceGap! > 0.5);
 });
 
 test("bad input gets errors that name the problem", () => {
