@@ -10,6 +10,7 @@
  *   bp.norm         input standardization and the batch/layer norm arithmetic (float64 and tensors)
  *   bp.surfaces     2-D test functions (quadratic, rosenbrock, ...) for the optimizers
  *   bp.conv         convolution and pooling as float64 loops (forward and backward), output sizes
+ *   bp.pca          PCA in float64 (Jacobi eigenvectors), principal angles between subspaces
  *   bp.data         MNIST (embedded and full), MNIST-1D, toy sets, splits, augmentation
  *   bp.diagnostics  per-layer statistics, probes, recorders, loss landscapes, experiments
  *   bp.plot         Plotly figure builders
@@ -51,6 +52,7 @@ export * as optimizers from "./scratch/optimizers";
 export * as norm from "./scratch/norm";
 export * as surfaces from "./scratch/surfaces";
 export * as conv from "./scratch/conv";
+export * as pca from "./scratch/pca";
 export * as data from "./data/index";
 export * as diagnostics from "./diagnostics/index";
 export * as plot from "./plot/index";

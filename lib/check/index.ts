@@ -9,3 +9,4 @@ export { leaves } from "./flatten";
 export type { Leaf, Numeric } from "./flatten";
 export { mlpAgreement } from "./mlp-agreement";
 export type { MlpAgreement } from "./mlp-agreement";
+export { eigenResiduals } from "./eigen";

@@ -12,3 +12,4 @@ export * from "./results";
 export * from "./lenet-run";
 export * from "./mnist1d-baselines";
 export * from "./adversarial";
+export * from "./autoencoders";
