@@ -26,3 +26,9 @@ export { Dropout, dropoutMask, mcDropoutContext, mcDropoutPredict } from "./drop
 export type { DropoutContext, DropoutCache, McDropoutPrediction } from "./dropout";
 export { Regularized, l2Penalty, l1Penalty, weightDecay, weightMask, maxNorm, maxNormTensor, maxNormProjection, constrained, isWeight, selectedParams } from "./regularization";
 export type { PenaltyOptions, ParamSelector } from "./regularization";
+// Autoencoders (lecture 10): tied weights, input noise, the autoencoder, greedy pretraining.
+export { TiedPair } from "./tied";
+export { InputNoise, corrupt } from "./noise";
+export type { NoiseSpec } from "./noise";
+export { Autoencoder, reconstructionHead, reconstructionError, pretrainAutoencoders } from "./autoencoder";
+export type { AutoencoderOptions, ReconstructionLoss, PretrainOptions } from "./autoencoder";
