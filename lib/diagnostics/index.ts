@@ -10,3 +10,5 @@ export * from "./regions";
 export * from "./random-labels";
 export * from "./results";
 export * from "./adversarial";
+export * from "./cd-bias";
+export * from "./erhan";

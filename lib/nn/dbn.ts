@@ -9,24 +9,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
 import { Activation } from "./activation";
+import { PretrainOptions } from "./autoencoder";
 import { Dense } from "./dense";
 import { Layer } from "./layer";
 import { Rbm } from "./rbm";
 import { VisibleUnits } from "./rbm-exact";
 import { RbmHistory, trainRbm } from "./rbm-train";
 
-/** Options shared by the greedy pretrainers (RBMs here, autoencoders in lecture 10). */
-export interface PretrainOptions {
-  rng: Rng;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** Hidden activation; RBM units are sigmoid (the only value accepted here). */
-  activation?: string;
-  /** Input corruption (denoising autoencoders); RBMs take none. */
-  noise?: Record<string, unknown>;
-}
-
+/** The autoencoder pretrainer's options (activation must be sigmoid, no noise, optimizer ignored) and the RBM recipe. */
 export interface RbmPretrainOptions extends PretrainOptions {
   /** Gibbs steps per update (default 1). */
   k?: number;

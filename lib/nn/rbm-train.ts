@@ -55,7 +55,7 @@ export function trainRbm(rbm: Rbm, x: tf.Tensor2D, opts: RbmTrainOptions): RbmHi
   const monitor = opts.monitor ?? tf.tidy(() => x.slice([0, 0], [Math.min(500, x.shape[0]), -1]));
   const history: RbmHistory = { reconstructionError: [], pseudoLogLikelihood: [], seconds: 0 };
   const params = [rbm.W, rbm.b, rbm.a] as tf.Variable[];
-  const velocity = params.map((p) => tf.zerosLike(p));
+  const velocity: tf.Tensor[] = params.map((p) => tf.zerosLike(p));
   let chains: tf.Tensor2D | undefined = opts.persistent ? tf.tidy(() => x.slice([0, 0], [batchSize, -1])) : undefined;
   const t0 = performance.now();
   const n = x.shape[0];

@@ -56,15 +56,17 @@ export class Rbm {
   static init(visibleUnits: number, hiddenUnits: number, opts: { rng: Rng; visible?: VisibleUnits; std?: number; data?: tf.Tensor2D }): Rbm {
     if (!(opts?.rng instanceof Rng)) throw new Error("Rbm.init: pass { rng } (a bp.Rng, e.g. from bp.setup) so that the weights are reproducible");
     const visible = opts.visible ?? "bernoulli";
-    return tf.tidy(() => {
+    const [W, b] = tf.tidy(() => {
       const W = opts.rng.normalTensor([visibleUnits, hiddenUnits], 0, opts.std ?? 0.01) as tf.Tensor2D;
-      let b: tf.Tensor1D = tf.zeros([visibleUnits]);
-      if (opts.data && visible === "bernoulli") {
-        const m = tf.clipByValue(tf.mean(opts.data, 0), 1e-3, 1 - 1e-3);
-        b = tf.log(tf.div(m, tf.sub(1, m))) as tf.Tensor1D;
-      } else if (opts.data) b = tf.mean(opts.data, 0) as tf.Tensor1D;
-      return new Rbm(W, b, tf.zeros([hiddenUnits]), visible);
+      if (!opts.data) return [W, tf.zeros([visibleUnits]) as tf.Tensor1D];
+      if (visible === "gaussian") return [W, tf.mean(opts.data, 0) as tf.Tensor1D];
+      const m = tf.clipByValue(tf.mean(opts.data, 0), 1e-3, 1 - 1e-3);
+      return [W, tf.log(tf.div(m, tf.sub(1, m))) as tf.Tensor1D];
     });
+    const a = tf.zeros([hiddenUnits]) as tf.Tensor1D;
+    const rbm = new Rbm(W, b, a, visible);
+    tf.dispose([W, b, a]);
+    return rbm;
   }
 
   /** From the float64 form (for the small exact checks). */
@@ -85,7 +87,7 @@ export class Rbm {
   /** p(h = 1 | v) = σ(v W + a), [N, J]. */
   hiddenProbs(v: tf.Tensor2D): tf.Tensor2D {
     this.checkV("hiddenProbs", v);
-    return tf.tidy(() => tf.sigmoid(tf.add(tf.matMul(v, this.W), this.a)));
+    return tf.tidy(() => tf.sigmoid(tf.add(tf.matMul(v, this.W), this.a)) as tf.Tensor2D);
   }
 
   /** E[v | h]: σ(h Wᵀ + b) for Bernoulli units, h Wᵀ + b for Gaussian ones, [N, I]. */
