@@ -1,108 +1,61 @@
 /**
- * npm run reproduce -- <experiment> [options]: runs an experiment that is too long for a lecture's minute and
- * writes its results, with provenance, to data/results/<experiment>.json, which the lecture reads.
+ * npm run reproduce -- [experiment or lecture ...] [--jobs N] [--fresh] [--out-dir DIR] [--list] [--name value ...]
  *
- * Experiments:
- *   fig20-2   Prince Fig. 20.2: 1..4 hidden layers (298, 100, 75, 63 units) fit 4 000 MNIST-1D examples with
- *             random labels, full-batch gradient descent, He init, ρ = 0.0025 (lecture 09).
- *             Options: --epochs N (most epochs per net, default 20000), --every N (record every N epochs,
- *             default 10), --depths 1,2,3,4 (in this order), --rho R (default 0.0025, Prince's), --label-seed N (1), --weight-seed N (1), --out FILE.
+ * Runs lectures' headline experiments at a larger scale than a lecture's minute and writes each one's results,
+ * with provenance, to data/results/<id>.json, which the lecture reads (bp.diagnostics.loadResult). Without a
+ * selection it runs every registered experiment (tools/reproduce/index.ts). Finished units are kept in the
+ * results file: an interrupted run resumes where it stopped; --fresh starts over. --jobs N spreads the units
+ * over N worker processes. --name value overrides an experiment option (--list shows them with their defaults).
  */
-import { execSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { parseCli, numberOption, listOption, UsageError } from "./cli";
+import { UsageError } from "./cli";
+import { loadRegistry, reproduce, selectExperiments } from "./reproduce/runner";
 
-const USAGE = "usage: npm run reproduce -- fig20-2 [--epochs N] [--every N] [--depths 1,2,3,4] [--rho R] [--label-seed N] [--weight-seed N] [--out FILE]";
+const USAGE = "usage: npm run reproduce -- [experiment id | lecture number ...] [--jobs N] [--fresh] [--out-dir DIR] [--list] [--<option> value ...]";
 
-function gitCommit(root: string): string {
-  try {
-    const sha = execSync("git rev-parse HEAD", { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const dirty = execSync("git status --porcelain -- lib tools", { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
-    return dirty ? `${sha} (with uncommitted changes in lib/ or tools/)` : sha;
-  } catch {
-    return "unknown (not a git checkout)";
+/** Splits argv into selections, the runner's own flags and experiment options (--name value or --name=value). */
+export function parseArgv(argv: string[]) {
+  const select: string[] = [];
+  const overrides: Record<string, string> = {};
+  let jobs = 1, fresh = false, list = false, outDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("--")) { select.push(a); continue; }
+    const eq = a.indexOf("=");
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    if (name === "fresh" || name === "list") {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value\n${USAGE}`);
+      if (name === "fresh") fresh = true; else list = true;
+      continue;
+    }
+    if (name === "help") throw new UsageError(USAGE);
+    const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new UsageError(`--${name} needs a value\n${USAGE}`);
+    if (!/^[a-zA-Z][\w-]*$/.test(name)) throw new UsageError(`bad option "${a}"\n${USAGE}`);
+    if (name === "jobs") {
+      jobs = Number(value);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs needs a positive integer, got "${value}"`);
+    } else if (name === "out-dir") outDir = value;
+    else overrides[name] = value;
   }
-}
-
-async function fig20_2(argv: string[]): Promise<void> {
-  const { values } = parseCli(argv, {
-    epochs: { type: "string" }, every: { type: "string" }, depths: { type: "string", multiple: true },
-    "label-seed": { type: "string" }, "weight-seed": { type: "string" }, out: { type: "string" }, rho: { type: "string" },
-  }, USAGE);
-  const bp = await import("../lib/index");
-  const epochs = numberOption("epochs", values.epochs, 20000, 1);
-  const rho = numberOption("rho", values.rho, bp.diagnostics.FIG20_2_RHO, Number.MIN_VALUE);
-  const every = numberOption("every", values.every, 10, 1);
-  const labelSeed = numberOption("label-seed", values["label-seed"], 1, 0);
-  const weightSeed = numberOption("weight-seed", values["weight-seed"], 1, 0);
-  const depths = listOption(values.depths).map(Number);
-  const nets = depths.length === 0 ? bp.diagnostics.FIG20_2_NETS : depths.map((d) => bp.diagnostics.FIG20_2_NETS.find((n) => n.depth === d)).filter((n) => n !== undefined) as { depth: number; width: number }[];
-  if (nets.length === 0 || nets.length !== depths.length && depths.length > 0) throw new UsageError(`--depths must pick some of 1, 2, 3, 4\n${USAGE}`);
-  const root = path.resolve(__dirname, "..");
-  const out = values.out ? path.resolve(values.out) : path.join(bp.diagnostics.resultsDir(), "fig20-2.json");
-
-  const { backend } = await bp.setup(weightSeed, { quiet: true });
-  const data = bp.diagnostics.randomLabelData(labelSeed);
-  const started = new Date();
-  const commit = gitCommit(root);   // the code that runs: read once, before training
-  const t0 = performance.now();
-  const runs: import("../lib/diagnostics/random-labels").RandomLabelRun[] = [];
-  for (const { depth, width } of nets) {
-    let lastLine = 0;
-    const run = bp.diagnostics.fitRandomLabels(data, {
-      depth, width, epochs, every, learningRate: rho, seed: weightSeed,
-      onPoint: (epoch, loss, error) => {
-        if (performance.now() - lastLine > 10000) {
-          lastLine = performance.now();
-          console.log(`  ${depth} × ${width}: epoch ${epoch}, loss ${loss.toFixed(4)}, error ${(100 * error).toFixed(1)} %`);
-        }
-      },
-    });
-    console.log(`${depth} hidden layer(s) × ${width}: ${run.params} parameters, ${run.epochsToFit === null ? `not fitted in ${epochs} epochs` : `fitted at epoch ${run.epochsToFit}`} (${run.seconds.toFixed(0)} s)`);
-    runs.push(run);
-    write(runs.length < nets.length);
-  }
-  bp.tf.dispose([data.x, data.t]);
-  console.log(`wrote ${path.relative(process.cwd(), out)}`);
-
-  /** Writes what has run so far (atomically): a partial file after each net, the final one at the end. */
-  function write(partial: boolean): void {
-  const result = {
-    experiment: "fig20-2",
-    description: "Prince, Understanding Deep Learning, Fig. 20.2: MNIST-1D (4000 training sequences, default generator, seed 42) " +
-      "with random labels; fully connected ReLU nets, softmax + cross-entropy, full-batch gradient descent, He normal weights, " +
-      "zero biases, no momentum or regularization. epochsToFit: first epoch with 100 % training accuracy.",
-    provenance: {
-      command: `npm run reproduce -- fig20-2 ${argv.join(" ")}`.trim(),
-      commit,
-      started: started.toISOString(),
-      wallSeconds: Math.round((performance.now() - t0) / 1000),
-      backend: `${backend.name}: ${backend.engine}`,
-      node: process.version,
-      tfjs: bp.tf.version.tfjs,
-      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
-    },
-    options: { epochs, rho, labelSeed, weightSeed, n: data.n, every },
-    partial,
-    runs,
-  };
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(result) + "\n");
-  fs.renameSync(tmp, out);
-  }
+  return { select, overrides, jobs, fresh, list, outDir };
 }
 
 async function main(): Promise<number> {
-  const [experiment, ...rest] = process.argv.slice(2);
-  if (experiment === "fig20-2") await fig20_2(rest);
-  else throw new UsageError(`unknown experiment "${experiment ?? ""}"\n${USAGE}`);
+  const argv = process.argv.slice(2);
+  const args = parseArgv(argv);
+  if (args.list) {
+    for (const e of selectExperiments(await loadRegistry(), args.select)) {
+      console.log(`${e.id.padEnd(20)} lecture ${e.lecture}  ${e.title}\n${" ".repeat(21)}options: ${Object.entries(e.defaults).map(([k, v]) => `--${k} ${v}`).join(" ") || "none"}`);
+    }
+    return 0;
+  }
+  await reproduce({ ...args, command: `npm run reproduce -- ${argv.join(" ")}`.trim() });
   return 0;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e instanceof UsageError ? e.message : e);
-  process.exit(e instanceof UsageError ? 2 : 1);
-});
+if (require.main === module) {
+  main().then((code) => process.exit(code), (e) => {
+    console.error(e instanceof UsageError ? e.message : e instanceof Error ? e.message : e);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  });
+}

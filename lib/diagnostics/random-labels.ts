@@ -4,7 +4,7 @@
  * ones, with full-batch gradient descent, He initialization, no momentum, no regularization and ρ = 0.0025.
  * All of them reach 100 % training accuracy (they memorize noise); the deeper ones need fewer epochs.
  *
- * `fitRandomLabels` runs one depth; `npm run reproduce -- fig20-2` runs all four and writes the curves with
+ * `fitRandomLabels` runs one depth; `npm run reproduce -- 09` runs all four and writes the curves with
  * their provenance to data/results/ (lecture 09 reads fig20-2-rho0.0025.json and fig20-2-rho0.1.json; the
  * runs take far longer than the lecture's minute). Training uses the matrix MLP (hand-written backward pass)
  * and the plain SGD step.
@@ -17,6 +17,7 @@ import { MatrixMlp } from "../nn/mlp";
 import { LOSSES } from "../scratch/losses";
 import { sgd, stepVariables } from "../scratch/optimizers";
 import { mlpParamCount } from "./regions";
+import type { Reproduction } from "./results";
 
 /** Hidden layers and units per layer of Prince's four nets (Fig. 20.2). */
 export const FIG20_2_NETS: readonly { depth: number; width: number }[] = [
@@ -140,13 +141,7 @@ export function fitRandomLabels(data: { x: tf.Tensor2D; t: tf.Tensor2D; labels: 
   return run;
 }
 
-/** What tools/reproduce.ts writes for Fig. 20.2. */
-export interface Fig20_2Result {
-  experiment: "fig20-2";
-  description: string;
-  provenance: Record<string, unknown>;
-  options: { epochs: number; rho: number; labelSeed: number; weightSeed: number; n: number; every: number };
-  /** True while the command is still running (written after each net). */
-  partial: boolean;
-  runs: RandomLabelRun[];
-}
+/** What `npm run reproduce -- fig20-2-rho0.1` (tools/reproduce/fig20-2.ts) writes: one unit per depth. */
+export type Fig20_2Result = Reproduction<{ depth: number; width: number }, RandomLabelRun> & {
+  options: { epochs: number; rho: number; labelSeed: number; weightSeed: number; every: number };
+};
