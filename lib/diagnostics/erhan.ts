@@ -44,8 +44,8 @@ export interface ErhanSettings {
 
 /** The sizes the recorded run uses (data/results/erhan.json); the lecture runs them on fewer seeds. */
 export const ERHAN_SETTINGS: ErhanSettings = Object.freeze({
-  width: 64, trainSize: 1000, pretrainEpochs: 5, fineTuneEpochs: 12, batchSize: 50,
-  rbmLearningRate: 0.3, aeLearningRate: 0.01, learningRate: 0.2,
+  width: 64, trainSize: 1000, pretrainEpochs: 6, fineTuneEpochs: 15, batchSize: 100,
+  rbmLearningRate: 0.5, aeLearningRate: 0.02, learningRate: 0.5,
 });
 
 export interface ErhanData {
