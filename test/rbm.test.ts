@@ -20,16 +20,8 @@ before(async () => {
   await initBackend();
 });
 
-function randomRbm(r: Rng, I: number, J: number, std: number, visible: ex.VisibleUnits = "bernoulli"): ex.RbmParams {
-  return {
-    W: Array.from({ length: I }, () => Array.from({ length: J }, () => r.normal(0, std))),
-    b: Array.from({ length: I }, () => r.normal(0, 0.5)),
-    a: Array.from({ length: J }, () => r.normal(0, 0.5)),
-    visible,
-  };
-}
-
-const binaryRows = (r: Rng, n: number, I: number) => Array.from({ length: n }, () => Array.from({ length: I }, () => r.bernoulli(0.5)));
+const randomRbm = (r: Rng, I: number, J: number, std: number, visible: ex.VisibleUnits = "bernoulli") => ex.randomParams(r, I, J, { std, visible });
+const binaryRows = ex.randomBinaryRows;
 
 test("F(v) = −log Σ_h e^{−E(v,h)} by brute force, and Σ_v p(v) = 1 with log p(v) = −F(v) − log Z", () => {
   const p = randomRbm(new Rng(1), 5, 3, 1);

@@ -20,6 +20,7 @@
  * the quantities that CD-k approximates.
  */
 import { sigmoid } from "../scratch/activations";
+import { Rng } from "../random";
 
 export type VisibleUnits = "bernoulli" | "gaussian";
 export const VISIBLE_UNITS: readonly VisibleUnits[] = ["bernoulli", "gaussian"];
@@ -52,6 +53,22 @@ export function logSumExp(xs: number[]): number {
   const m = Math.max(...xs);
   if (m === -Infinity) return -Infinity;
   return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
+}
+
+/** A random RBM for checks: w_ij ~ N(0, std²) (default 1), biases ~ N(0, biasStd²) (default 0.5). */
+export function randomParams(rng: Rng, I: number, J: number, opts: { std?: number; biasStd?: number; visible?: VisibleUnits } = {}): RbmParams {
+  const std = opts.std ?? 1, biasStd = opts.biasStd ?? 0.5;
+  return {
+    W: Array.from({ length: I }, () => Array.from({ length: J }, () => rng.normal(0, std))),
+    b: Array.from({ length: I }, () => rng.normal(0, biasStd)),
+    a: Array.from({ length: J }, () => rng.normal(0, biasStd)),
+    visible: opts.visible ?? "bernoulli",
+  };
+}
+
+/** n random binary rows of length I (each unit on with probability p, default ½). */
+export function randomBinaryRows(rng: Rng, n: number, I: number, p = 0.5): number[][] {
+  return Array.from({ length: n }, () => Array.from({ length: I }, () => rng.bernoulli(p)));
 }
 
 /** All 2^n binary vectors of length n, in counting order (first unit is the most significant bit). */
