@@ -116,7 +116,7 @@ test("CD-k's bias against the exact gradient shrinks with k (1 > 5 > 25) and PCD
   assert.ok(cd25.bias < 5 * cd25.noise + 0.05 && pcd.bias < 5 * pcd.noise, table);
 });
 
-test("one CD-k step on one chain per row averages to the same as cdBias's mean; the estimate is exact for a model with W = 0 at k = 1", () => {
+test("with W = 0 one Gibbs step samples the model exactly: CD-1's bias is at the Monte Carlo noise level", () => {
   // With W = 0 visible and hidden units are independent: one Gibbs step samples the model exactly.
   const r = new Rng(7);
   const p = randomRbm(r, 4, 3, 0);
