@@ -13,3 +13,5 @@ export * from "./lenet-run";
 export * from "./mnist1d-baselines";
 export * from "./adversarial";
 export * from "./autoencoders";
+export * from "./cd-bias";
+export * from "./erhan";

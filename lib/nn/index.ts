@@ -32,3 +32,10 @@ export { InputNoise, corrupt } from "./noise";
 export type { NoiseSpec } from "./noise";
 export { Autoencoder, reconstructionHead, reconstructionError, pretrainAutoencoders } from "./autoencoder";
 export type { AutoencoderOptions, ReconstructionLoss, PretrainOptions } from "./autoencoder";
+// RBMs and DBNs (lecture 11): the float64 exact form as bp.nn.rbmExact, the tensor form, training, the DBN stack.
+export * as rbmExact from "./rbm-exact";
+export { Rbm, bernoulliSample } from "./rbm";
+export { trainRbm } from "./rbm-train";
+export type { RbmTrainOptions, RbmHistory } from "./rbm-train";
+export { pretrainRbms, trainRbmStack, unrollRbms } from "./dbn";
+export type { RbmPretrainOptions } from "./dbn";

@@ -5,6 +5,7 @@ import { experiment as glorotTable1 } from "./glorot-table1";
 import { experiment as lenet5Error } from "./lenet5-error";
 import { experiment as mnist1dBaselines } from "./mnist1d-baselines";
 import { experiment as aePca } from "./ae-pca";
+import { experiment as erhan } from "./erhan";
 
 export const experiments: Experiment<any, any>[] = [
   glorotTable1,
@@ -12,4 +13,5 @@ export const experiments: Experiment<any, any>[] = [
   ...fig20_2,
   mnist1dBaselines,
   lenet5Error,
+  erhan,
 ];
