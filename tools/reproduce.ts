@@ -8,23 +8,12 @@
  *             Options: --epochs N (most epochs per net, default 20000), --every N (record every N epochs,
  *             default 10), --depths 1,2,3,4 (in this order), --rho R (default 0.0025, Prince's), --label-seed N (1), --weight-seed N (1), --out FILE.
  */
-import { execSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseCli, numberOption, listOption, UsageError } from "./cli";
+import { parseCli, numberOption, listOption, UsageError, gitCommit } from "./cli";
 
 const USAGE = "usage: npm run reproduce -- fig20-2 [--epochs N] [--every N] [--depths 1,2,3,4] [--rho R] [--label-seed N] [--weight-seed N] [--out FILE]";
-
-function gitCommit(root: string): string {
-  try {
-    const sha = execSync("git rev-parse HEAD", { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const dirty = execSync("git status --porcelain -- lib tools", { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
-    return dirty ? `${sha} (with uncommitted changes in lib/ or tools/)` : sha;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
 
 async function fig20_2(argv: string[]): Promise<void> {
   const { values } = parseCli(argv, {

@@ -10,3 +10,4 @@ export * from "./regions";
 export * from "./random-labels";
 export * from "./results";
 export * from "./adversarial";
+export * from "./transfer";

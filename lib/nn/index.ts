@@ -26,3 +26,7 @@ export { Dropout, dropoutMask, mcDropoutContext, mcDropoutPredict } from "./drop
 export type { DropoutContext, DropoutCache, McDropoutPrediction } from "./dropout";
 export { Regularized, l2Penalty, l1Penalty, weightDecay, weightMask, maxNorm, maxNormTensor, maxNormProjection, constrained, isWeight, selectedParams } from "./regularization";
 export type { PenaltyOptions, ParamSelector } from "./regularization";
+export { freeze, unfreeze, freezeFirst, parametricLayers, countParams, layerRates, layersBelow, featureShape, featuresAt, cut } from "./freeze";
+export type { LayerRates } from "./freeze";
+export { saveWeights, loadWeights, readWeightsFile, checkWeightsJson, weightsToJson, architectureOf, architectureMismatch, weightsChecksum } from "./save";
+export type { WeightsFile, Architecture } from "./save";
