@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "util";
 import { execSync } from "child_process";
+import * as os from "os";
 
 /** A mistake in the command line; tools print its message without a stack trace. */
 export class UsageError extends Error {}
@@ -46,4 +47,9 @@ export function gitCommit(root: string): string {
   } catch {
     return "unknown (not a git checkout)";
   }
+}
+
+/** Where a recorded run ran: backend, Node, tfjs and the CPUs (for provenance). */
+export function machineProvenance(backend: { name: string; engine: string }, tfjsVersion: string): Record<string, string> {
+  return { backend: `${backend.name}: ${backend.engine}`, node: process.version, tfjs: tfjsVersion, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}` };
 }

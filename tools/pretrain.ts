@@ -5,9 +5,8 @@
  * updates, which test/transfer.test.ts reruns so that the file cannot drift from the code that made it).
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { UsageError, gitCommit } from "./cli";
+import { UsageError, gitCommit, machineProvenance } from "./cli";
 
 const USAGE = "usage: npm run pretrain [-- mlp|lenet5 ...]   (default: both)";
 
@@ -38,10 +37,7 @@ async function main(): Promise<number> {
       firstLosses: run.firstLosses,
       testAccuracy: run.accuracy,
       trainSeconds: Math.round(run.seconds),
-      backend: `${backend.name}: ${backend.engine}`,
-      node: process.version,
-      tfjs: bp.tf.version.tfjs,
-      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
+      ...machineProvenance(backend, bp.tf.version.tfjs),
     };
     const w = bp.nn.saveWeights(run.net, out, provenance);
     console.log(`${kind}: test accuracy on digits 0–4 ${(100 * run.accuracy).toFixed(2)} % (${run.seconds.toFixed(0)} s); wrote ${path.relative(process.cwd(), out)} (sha256 ${w.sha256.slice(0, 12)}…)`);

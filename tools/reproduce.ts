@@ -7,13 +7,18 @@
  *             random labels, full-batch gradient descent, He init, ρ = 0.0025 (lecture 09).
  *             Options: --epochs N (most epochs per net, default 20000), --every N (record every N epochs,
  *             default 10), --depths 1,2,3,4 (in this order), --rho R (default 0.0025, Prince's), --label-seed N (1), --weight-seed N (1), --out FILE.
+ *   transfer  lecture 13: the three regimes (frozen, finetune, scratch) on both targets (digits 5–9, digits 0–4
+ *             rotated) for 1, 5, 10, 50, 100 and all labels per class, the freeze-depth sweep and the
+ *             time-to-accuracy curves, from the pretrained nets of data/pretrained (npm run pretrain).
+ *             Options: --kind mlp|lenet5 (default mlp), --seeds 1,2,3,4,5, --per-class 1,5,10,50,100,all,
+ *             --steps N (updates per run, default 150), --out FILE (default data/results/transfer-<kind>.json).
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { parseCli, numberOption, listOption, UsageError, gitCommit } from "./cli";
+import { parseCli, numberOption, listOption, UsageError, gitCommit, machineProvenance } from "./cli";
 
-const USAGE = "usage: npm run reproduce -- fig20-2 [--epochs N] [--every N] [--depths 1,2,3,4] [--rho R] [--label-seed N] [--weight-seed N] [--out FILE]";
+const USAGE = "usage: npm run reproduce -- fig20-2 [--epochs N] [--every N] [--depths 1,2,3,4] [--rho R] [--label-seed N] [--weight-seed N] [--out FILE]\n" +
+  "       npm run reproduce -- transfer [--kind mlp|lenet5] [--seeds 1,2,3,4,5] [--per-class 1,5,10,50,100,all] [--steps N] [--out FILE]";
 
 async function fig20_2(argv: string[]): Promise<void> {
   const { values } = parseCli(argv, {
@@ -68,10 +73,7 @@ async function fig20_2(argv: string[]): Promise<void> {
       commit,
       started: started.toISOString(),
       wallSeconds: Math.round((performance.now() - t0) / 1000),
-      backend: `${backend.name}: ${backend.engine}`,
-      node: process.version,
-      tfjs: bp.tf.version.tfjs,
-      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
+      ...machineProvenance(backend, bp.tf.version.tfjs),
     },
     options: { epochs, rho, labelSeed, weightSeed, n: data.n, every },
     partial,
@@ -84,9 +86,53 @@ async function fig20_2(argv: string[]): Promise<void> {
   }
 }
 
+async function transfer(argv: string[]): Promise<void> {
+  const { values } = parseCli(argv, { kind: { type: "string" }, seeds: { type: "string", multiple: true }, "per-class": { type: "string", multiple: true }, steps: { type: "string" }, out: { type: "string" } }, USAGE);
+  const bp = await import("../lib/index");
+  const T = bp.diagnostics;
+  const kind = (values.kind ?? "mlp") as import("../lib/diagnostics/transfer").SourceKind;
+  if (!T.SOURCE_KINDS.includes(kind)) throw new UsageError(`--kind must be one of ${T.SOURCE_KINDS.join(", ")}\n${USAGE}`);
+  const seeds = listOption(values.seeds).map((v) => numberOption("seeds", v, 0, 0));
+  const perClass = listOption(values["per-class"]).map((v) => (v === "all" ? "all" as const : numberOption("per-class", v, 1, 1)));
+  const steps = numberOption("steps", values.steps, 150, 1);
+  const opts = { kind, seeds: seeds.length ? seeds : [1, 2, 3, 4, 5], steps };
+  const out = values.out ? path.resolve(values.out) : path.join(T.resultsDir(), `transfer-${kind}.json`);
+  const { backend } = await bp.setup(0, { quiet: true });
+  const commit = gitCommit(path.resolve(__dirname, ".."));
+  const started = new Date(), t0 = performance.now();
+  const targets: Record<string, unknown> = {};
+  for (const target of T.TARGETS) {
+    const labels = T.labelSweep({ ...opts, target, perClass: perClass.length ? perClass : [1, 5, 10, 50, 100, "all"] });
+    console.log(`${target}: label sweep done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    const depth = T.freezeDepthSweep({ ...opts, target, perClass: [10, 100] });
+    const curves = T.timeCurves({ kind, target, perClass: 100, seeds: opts.seeds.slice(0, 3), steps: 2 * steps });
+    console.log(`${target}: freeze depth and time curves done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    targets[target] = { description: T.transferTasks(kind)[target].description, labels, depth, curves };
+  }
+  const pretrained = T.pretrainedWeights(kind);
+  const result = {
+    experiment: "transfer",
+    description: "Lecture 13: regimes frozen (all pretrained layers below a new head fixed), finetune (pretrained layers at 0.1 × the rate), " +
+      "scratch; Adam(ε=0.003), minibatches of 32 (or the whole subset), a fixed number of updates per run; test accuracy on every test digit of the target. " +
+      "depth: the first `copied` layers from the source, frozen or fine-tuned at the full rate, the rest from the seed. curves: validation accuracy per epoch, 100 labels per class.",
+    provenance: {
+      command: `npm run reproduce -- transfer ${argv.join(" ")}`.trim(),
+      commit, started: started.toISOString(), wallSeconds: Math.round((performance.now() - t0) / 1000),
+      pretrained: { file: path.relative(path.resolve(__dirname, ".."), T.pretrainedFile(kind)), sha256: pretrained.sha256 },
+      ...machineProvenance(backend, bp.tf.version.tfjs),
+    },
+    options: { ...opts, lowerRate: 0.1, learningRate: 0.003 },
+    targets,
+  };
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(result) + "\n");
+  console.log(`wrote ${path.relative(process.cwd(), out)} (${result.provenance.wallSeconds} s)`);
+}
+
 async function main(): Promise<number> {
   const [experiment, ...rest] = process.argv.slice(2);
   if (experiment === "fig20-2") await fig20_2(rest);
+  else if (experiment === "transfer") await transfer(rest);
   else throw new UsageError(`unknown experiment "${experiment ?? ""}"\n${USAGE}`);
   return 0;
 }

@@ -75,6 +75,8 @@ function rotated(set: LabeledSet, degrees: number): LabeledSet {
 /** Train and test sets of one task, labels 0..4. */
 export interface TaskSets {
   train: LabeledSet;
+  /** For curves during training (time to an accuracy), so that the test set is only read at the end. */
+  validation: LabeledSet;
   test: LabeledSet;
   /** In words, for tables and provenance. */
   description: string;
@@ -85,15 +87,18 @@ export function transferTasks(kind: SourceKind): { source: TaskSets; digits59: T
   const pool = POOL[kind];
   const data = loadMnist({ seed: SPLIT_SEED, pool });
   const side = data.train.shape[0];
-  const pick = (s: LabeledSet, digits: number[]) => selectClasses(s, digits, { relabel: true });
+  const pick = (s: LabeledSet, digits: number[], degrees: number) => {
+    const picked = selectClasses(s, digits, { relabel: true });
+    return degrees === 0 ? picked : rotated(picked, degrees);
+  };
+  const task = (digits: number[], degrees: number, description: string): TaskSets => ({
+    train: pick(data.train, digits, degrees), validation: pick(data.validation, digits, degrees), test: pick(data.test, digits, degrees), description,
+  });
   const split = `embedded MNIST split seed ${SPLIT_SEED} (7000 train / 1000 validation / 2000 test), ${side}×${side}`;
   return {
-    source: { train: pick(data.train, SOURCE_DIGITS), test: pick(data.test, SOURCE_DIGITS), description: `digits 0–4, ${split}` },
-    digits59: { train: pick(data.train, TARGET_DIGITS), test: pick(data.test, TARGET_DIGITS), description: `digits 5–9 (labels 0–4), ${split}` },
-    rotated04: {
-      train: rotated(pick(data.train, SOURCE_DIGITS), SHIFT_ROTATION), test: rotated(pick(data.test, SOURCE_DIGITS), SHIFT_ROTATION),
-      description: `digits 0–4 rotated ${SHIFT_ROTATION}°, ${split}`,
-    },
+    source: task(SOURCE_DIGITS, 0, `digits 0–4, ${split}`),
+    digits59: task(TARGET_DIGITS, 0, `digits 5–9 (labels 0–4), ${split}`),
+    rotated04: task(SOURCE_DIGITS, SHIFT_ROTATION, `digits 0–4 rotated ${SHIFT_ROTATION}°, ${split}`),
   };
 }
 
@@ -296,4 +301,93 @@ export function pretrain(kind: SourceKind, opts: { seed: number; epochs: number;
   const sizes = { train: source.train.n, test: source.test.n };
   tf.dispose([data, test]);
   return { net, firstLosses, accuracy: acc, seconds, sizes, description: source.description };
+}
+
+export interface DepthRun {
+  /** Layers with parameters copied from the source (0 = from scratch). */
+  copied: number;
+  frozen: boolean;
+  perClass: number | "all";
+  seed: number;
+  accuracy: number;
+}
+
+/**
+ * Yosinski et al. (2014) at small scale: for every l, copy the first l layers from the source and freeze
+ * them (their "AnB") or fine-tune them at the full rate ("AnB+"); the layers above start from the seed.
+ */
+export function freezeDepthSweep(opts: Omit<SweepOptions, "regimes" | "onRun" | "lowerRate"> & { onRun?: (r: DepthRun) => void }): DepthRun[] {
+  const tasks = transferTasks(opts.kind)[opts.target];
+  const testSet = opts.testLimit ? samplePerClass(tasks.test, Math.floor(opts.testLimit / 5), 0) : tasks.test;
+  const test = taskTensors(opts.kind, testSet);
+  const depth = parametricLayers(sourceNetworkShape(opts.kind)).length - 1;
+  const runs: DepthRun[] = [];
+  try {
+    for (const perClass of opts.perClass) {
+      for (const seed of opts.seeds) {
+        const data = taskTensors(opts.kind, perClass === "all" ? tasks.train : samplePerClass(tasks.train, perClass, seed));
+        for (let copied = 0; copied <= depth; copied++) {
+          for (const frozen of copied === 0 ? [false] : [true, false]) {
+            const net = transferNetwork(opts.kind, { seed, copy: copied, freeze: frozen });
+            fitFixedSteps(net, data, { ...opts, seed });
+            const run: DepthRun = { copied, frozen, perClass, seed, accuracy: testAccuracy(net, test) };
+            net.dispose();
+            runs.push(run);
+            opts.onRun?.(run);
+          }
+        }
+        tf.dispose(data);
+      }
+    }
+  } finally {
+    tf.dispose(test);
+  }
+  return runs;
+}
+
+const shapes: Partial<Record<SourceKind, Network>> = {};
+/** One network per kind kept for its structure (layer list), never trained. */
+function sourceNetworkShape(kind: SourceKind): Network {
+  return (shapes[kind] ??= sourceNetwork(kind, new Rng(0)));
+}
+
+export interface TimeCurve {
+  regime: Regime;
+  seed: number;
+  /** Validation accuracy after every epoch, the updates and the training time (ms, cumulative) so far. */
+  accuracy: number[];
+  updates: number[];
+  ms: number[];
+}
+
+/** Validation accuracy (the target's validation digits, ~500) against training time for each regime (`perClass` labels per class, `steps` updates). */
+export function timeCurves(opts: { kind: SourceKind; target: TargetName; perClass: number | "all"; seeds: readonly number[]; steps?: number; lowerRate?: number }): TimeCurve[] {
+  const tasks = transferTasks(opts.kind)[opts.target];
+  const val = taskTensors(opts.kind, tasks.validation);
+  const curves: TimeCurve[] = [];
+  for (const seed of opts.seeds) {
+    const data = taskTensors(opts.kind, opts.perClass === "all" ? tasks.train : samplePerClass(tasks.train, opts.perClass, seed));
+    for (const regime of REGIMES) {
+      const net = regimeNetwork(opts.kind, regime, seed);
+      const copied = parametricLayers(net).length - 1;
+      const fit = fitFixedSteps(net, data, { steps: opts.steps, seed, copied, lowerRate: regime === "finetune" ? opts.lowerRate ?? 0.1 : undefined, validation: val });
+      const perEpoch = fit.updates / fit.history.epochs;
+      let total = 0;
+      curves.push({
+        regime, seed, accuracy: fit.history.valAccuracy,
+        updates: fit.history.valAccuracy.map((_, k) => (k + 1) * perEpoch),
+        ms: fit.history.ms.map((m) => (total += m)),
+      });
+      net.dispose();
+    }
+    tf.dispose(data);
+  }
+  tf.dispose(val);
+  return curves;
+}
+
+/** Training time (ms) and updates until the accuracy first reaches `level`, or null when it never does. */
+export function timeToReach(curve: TimeCurve, level: number): { ms: number; updates: number } | null {
+  const k = curve.accuracy.findIndex((a) => a >= level);
+  return k < 0 ? null : { ms: curve.ms[k], updates: curve.updates[k] };
 }
