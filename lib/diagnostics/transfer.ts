@@ -391,3 +391,32 @@ export function timeToReach(curve: TimeCurve, level: number): { ms: number; upda
   const k = curve.accuracy.findIndex((a) => a >= level);
   return k < 0 ? null : { ms: curve.ms[k], updates: curve.updates[k] };
 }
+
+/**
+ * The accuracy-vs-labels table as text lines: one row per regime, one column per number of labels per
+ * class, "mean ± std" in % over seeds. `names` renames the regimes (the notebook's Spanish words).
+ */
+export function regimeTable(runs: readonly RegimeRun[], names: Partial<Record<Regime, string>> = {}, allLabel = "all"): string[] {
+  const summary = summarizeRuns(runs);
+  const columns = [...new Set(runs.map((r) => r.perClass))];
+  const head = "".padEnd(14) + columns.map((c) => String(c === "all" ? allLabel : c).padStart(13)).join("");
+  const rows = REGIMES.filter((g) => runs.some((r) => r.regime === g)).map((g) => (names[g] ?? g).padEnd(14) + columns.map((c) => {
+    const s = summary.find((x) => x.regime === g && x.perClass === c);
+    return (s ? `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)}` : "—").padStart(13);
+  }).join(""));
+  return [head, ...rows];
+}
+
+/** Mean accuracy of the depth sweep per (copied, frozen): the freeze-depth curve. */
+export function depthCurve(runs: readonly DepthRun[], perClass: number | "all"): { copied: number; frozen: { mean: number; std: number }; tuned: { mean: number; std: number } }[] {
+  const at = runs.filter((r) => r.perClass === perClass);
+  const depths = [...new Set(at.map((r) => r.copied))].sort((a, b) => a - b);
+  return depths.map((copied) => {
+    const pick = (frozen: boolean) => {
+      const group = at.filter((r) => r.copied === copied && (copied === 0 || r.frozen === frozen));
+      const { mean, std } = meanStd(group.map((r) => r.accuracy));
+      return { mean, std };
+    };
+    return { copied, frozen: pick(true), tuned: pick(false) };
+  });
+}
