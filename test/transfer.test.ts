@@ -187,7 +187,7 @@ for (const kind of T.SOURCE_KINDS) {
     assert.deepEqual(rerun.sizes, p.sizes);
     rerun.net.dispose();
     const net = T.loadPretrained(kind);
-    const test = T.taskTensors(kind, T.transferTasks(kind).source.test);
+    const test = T.taskTensors(kind, T.transferTask(kind, "source").test);
     const acc = T.testAccuracy(net, test);
     assert.ok(Math.abs(acc - (p.testAccuracy as number)) <= 2 / test.x.shape[0], `accuracy ${acc}, recorded ${p.testAccuracy}`);
     assert.ok(acc > 0.95);

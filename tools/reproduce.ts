@@ -107,7 +107,7 @@ async function transfer(argv: string[]): Promise<void> {
     const depth = T.freezeDepthSweep({ ...opts, target, perClass: [10, 100] });
     const curves = T.timeCurves({ kind, target, perClass: 100, seeds: opts.seeds.slice(0, 3), steps: 2 * steps });
     console.log(`${target}: freeze depth and time curves done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    targets[target] = { description: T.transferTasks(kind)[target].description, labels, depth, curves };
+    targets[target] = { description: T.transferTask(kind, target).description, labels, depth, curves };
   }
   const pretrained = T.pretrainedWeights(kind);
   const result = {

@@ -82,24 +82,30 @@ export interface TaskSets {
   description: string;
 }
 
-/** The source task and the two targets for a kind of network (its input size), from one MNIST split. */
-export function transferTasks(kind: SourceKind): { source: TaskSets; digits59: TaskSets; rotated04: TaskSets } {
+/** One task (the source or a target) for a kind of network (its input size), from the fixed MNIST split. */
+export function transferTask(kind: SourceKind, name: "source" | TargetName): TaskSets {
   const pool = POOL[kind];
+  if (pool === undefined) throw new Error(`transferTask: kind must be one of ${SOURCE_KINDS.join(", ")}, got "${kind}"`);
   const data = loadMnist({ seed: SPLIT_SEED, pool });
   const side = data.train.shape[0];
-  const pick = (s: LabeledSet, digits: number[], degrees: number) => {
-    const picked = selectClasses(s, digits, { relabel: true });
+  const split = `embedded MNIST split seed ${SPLIT_SEED} (7000 train / 1000 validation / 2000 test), ${side}×${side}`;
+  const spec = {
+    source: [SOURCE_DIGITS, 0, `digits 0–4, ${split}`],
+    digits59: [TARGET_DIGITS, 0, `digits 5–9 (labels 0–4), ${split}`],
+    rotated04: [SOURCE_DIGITS, SHIFT_ROTATION, `digits 0–4 rotated ${SHIFT_ROTATION}°, ${split}`],
+  } as const;
+  if (!(name in spec)) throw new Error(`transferTask: the task is "source", ${TARGETS.map((t) => `"${t}"`).join(" or ")}, got "${name}"`);
+  const [digits, degrees, description] = spec[name];
+  const pick = (s: LabeledSet) => {
+    const picked = selectClasses(s, [...digits], { relabel: true });
     return degrees === 0 ? picked : rotated(picked, degrees);
   };
-  const task = (digits: number[], degrees: number, description: string): TaskSets => ({
-    train: pick(data.train, digits, degrees), validation: pick(data.validation, digits, degrees), test: pick(data.test, digits, degrees), description,
-  });
-  const split = `embedded MNIST split seed ${SPLIT_SEED} (7000 train / 1000 validation / 2000 test), ${side}×${side}`;
-  return {
-    source: task(SOURCE_DIGITS, 0, `digits 0–4, ${split}`),
-    digits59: task(TARGET_DIGITS, 0, `digits 5–9 (labels 0–4), ${split}`),
-    rotated04: task(SOURCE_DIGITS, SHIFT_ROTATION, `digits 0–4 rotated ${SHIFT_ROTATION}°, ${split}`),
-  };
+  return { train: pick(data.train), validation: pick(data.validation), test: pick(data.test), description };
+}
+
+/** The source task and both targets (see transferTask). */
+export function transferTasks(kind: SourceKind): Record<"source" | TargetName, TaskSets> {
+  return { source: transferTask(kind, "source"), digits59: transferTask(kind, "digits59"), rotated04: transferTask(kind, "rotated04") };
 }
 
 /** A set as tensors shaped for `kind` (images for LeNet-5, flat rows for the MLP). */
@@ -224,33 +230,42 @@ export interface SweepOptions extends Omit<FitOptions, "seed" | "validation"> {
   onRun?: (r: RegimeRun) => void;
 }
 
-/** Test accuracy of every regime, for every number of labels per class and every seed. */
-export function labelSweep(opts: SweepOptions): RegimeRun[] {
-  const tasks = transferTasks(opts.kind)[opts.target];
-  const testSet = opts.testLimit ? samplePerClass(tasks.test, Math.floor(opts.testLimit / 5), 0) : tasks.test;
-  const test = taskTensors(opts.kind, testSet);
-  const runs: RegimeRun[] = [];
+/**
+ * The loop both sweeps share: for every number of labels per class and every seed, the target's training
+ * subset (seeded) as tensors and the fixed test set, handed to `each`; tensors are freed afterwards.
+ */
+function overSubsets<R>(opts: Pick<SweepOptions, "kind" | "target" | "perClass" | "seeds" | "testLimit">, each: (data: TensorSet<tf.Tensor>, test: TensorSet<tf.Tensor>, perClass: number | "all", seed: number) => R[]): R[] {
+  const tasks = transferTask(opts.kind, opts.target);
+  const test = taskTensors(opts.kind, opts.testLimit ? samplePerClass(tasks.test, Math.floor(opts.testLimit / 5), 0) : tasks.test);
+  const runs: R[] = [];
   try {
     for (const perClass of opts.perClass) {
       for (const seed of opts.seeds) {
-        const subset = perClass === "all" ? tasks.train : samplePerClass(tasks.train, perClass, seed);
-        const data = taskTensors(opts.kind, subset);
-        for (const regime of opts.regimes ?? REGIMES) {
-          const net = regimeNetwork(opts.kind, regime, seed);
-          const copied = parametricLayers(net).length - 1;
-          const fit = fitFixedSteps(net, data, { ...opts, seed, copied, lowerRate: regime === "finetune" ? opts.lowerRate ?? 0.1 : undefined });
-          const run: RegimeRun = { regime, perClass, seed, accuracy: testAccuracy(net, test), ms: fit.ms };
-          net.dispose();
-          runs.push(run);
-          opts.onRun?.(run);
+        const data = taskTensors(opts.kind, perClass === "all" ? tasks.train : samplePerClass(tasks.train, perClass, seed));
+        try {
+          runs.push(...each(data, test, perClass, seed));
+        } finally {
+          tf.dispose(data);
         }
-        tf.dispose(data);
       }
     }
   } finally {
     tf.dispose(test);
   }
   return runs;
+}
+
+/** Test accuracy of every regime, for every number of labels per class and every seed. */
+export function labelSweep(opts: SweepOptions): RegimeRun[] {
+  return overSubsets(opts, (data, test, perClass, seed) => (opts.regimes ?? REGIMES).map((regime) => {
+    const net = regimeNetwork(opts.kind, regime, seed);
+    const copied = parametricLayers(net).length - 1;
+    const fit = fitFixedSteps(net, data, { ...opts, seed, copied, lowerRate: regime === "finetune" ? opts.lowerRate ?? 0.1 : undefined });
+    const run: RegimeRun = { regime, perClass, seed, accuracy: testAccuracy(net, test), ms: fit.ms };
+    net.dispose();
+    opts.onRun?.(run);
+    return run;
+  }));
 }
 
 /** Runs grouped by regime and perClass: mean ± std of accuracy over seeds. */
@@ -278,7 +293,7 @@ export const RECORDED_STEPS = 5;
  * RECORDED_STEPS updates (the same updates in both cases) and its test accuracy on digits 0–4.
  */
 export function pretrain(kind: SourceKind, opts: { seed: number; epochs: number; batchSize: number; learningRate: number; stepsOnly?: number }) {
-  const { source } = transferTasks(kind);
+  const source = transferTask(kind, "source");
   const data = taskTensors(kind, source.train), test = taskTensors(kind, source.test);
   const rng = new Rng(opts.seed);
   const net = sourceNetwork(kind, rng);
@@ -317,32 +332,17 @@ export interface DepthRun {
  * them (their "AnB") or fine-tune them at the full rate ("AnB+"); the layers above start from the seed.
  */
 export function freezeDepthSweep(opts: Omit<SweepOptions, "regimes" | "onRun" | "lowerRate"> & { onRun?: (r: DepthRun) => void }): DepthRun[] {
-  const tasks = transferTasks(opts.kind)[opts.target];
-  const testSet = opts.testLimit ? samplePerClass(tasks.test, Math.floor(opts.testLimit / 5), 0) : tasks.test;
-  const test = taskTensors(opts.kind, testSet);
   const depth = parametricLayers(sourceNetworkShape(opts.kind)).length - 1;
-  const runs: DepthRun[] = [];
-  try {
-    for (const perClass of opts.perClass) {
-      for (const seed of opts.seeds) {
-        const data = taskTensors(opts.kind, perClass === "all" ? tasks.train : samplePerClass(tasks.train, perClass, seed));
-        for (let copied = 0; copied <= depth; copied++) {
-          for (const frozen of copied === 0 ? [false] : [true, false]) {
-            const net = transferNetwork(opts.kind, { seed, copy: copied, freeze: frozen });
-            fitFixedSteps(net, data, { ...opts, seed });
-            const run: DepthRun = { copied, frozen, perClass, seed, accuracy: testAccuracy(net, test) };
-            net.dispose();
-            runs.push(run);
-            opts.onRun?.(run);
-          }
-        }
-        tf.dispose(data);
-      }
-    }
-  } finally {
-    tf.dispose(test);
-  }
-  return runs;
+  const configs = [{ copied: 0, frozen: false }];
+  for (let copied = 1; copied <= depth; copied++) configs.push({ copied, frozen: true }, { copied, frozen: false });
+  return overSubsets(opts, (data, test, perClass, seed) => configs.map(({ copied, frozen }) => {
+    const net = transferNetwork(opts.kind, { seed, copy: copied, freeze: frozen });
+    fitFixedSteps(net, data, { ...opts, seed });
+    const run: DepthRun = { copied, frozen, perClass, seed, accuracy: testAccuracy(net, test) };
+    net.dispose();
+    opts.onRun?.(run);
+    return run;
+  }));
 }
 
 const shapes: Partial<Record<SourceKind, Network>> = {};
@@ -362,7 +362,7 @@ export interface TimeCurve {
 
 /** Validation accuracy (the target's validation digits, ~500) against training time for each regime (`perClass` labels per class, `steps` updates). */
 export function timeCurves(opts: { kind: SourceKind; target: TargetName; perClass: number | "all"; seeds: readonly number[]; steps?: number; lowerRate?: number }): TimeCurve[] {
-  const tasks = transferTasks(opts.kind)[opts.target];
+  const tasks = transferTask(opts.kind, opts.target);
   const val = taskTensors(opts.kind, tasks.validation);
   const curves: TimeCurve[] = [];
   for (const seed of opts.seeds) {
