@@ -3,6 +3,8 @@
  * errors that name the bad option and show the tool's usage line.
  */
 import { parseArgs } from "util";
+import { execSync } from "child_process";
+import * as os from "os";
 
 /** A mistake in the command line; tools print its message without a stack trace. */
 export class UsageError extends Error {}
@@ -34,4 +36,20 @@ export function listOption(raw: string[] | undefined): string[] {
 /** Whether a lecture file name is picked by `--only` (by number prefix or name fragment; none picks all). */
 export function pickedByOnly(name: string, only: string[]): boolean {
   return only.length === 0 || only.some((o) => name.startsWith(o) || name.includes(o));
+}
+
+/** The commit a recorded run starts from (noting uncommitted changes in lib/ or tools/), for provenance. */
+export function gitCommit(root: string): string {
+  try {
+    const sha = execSync("git rev-parse HEAD", { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    const dirty = execSync("git status --porcelain -- lib tools", { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
+    return dirty ? `${sha} (with uncommitted changes in lib/ or tools/)` : sha;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
+/** Where a recorded run ran: backend, Node, tfjs and the CPUs (for provenance). */
+export function machineProvenance(backend: { name: string; engine: string }, tfjsVersion: string): Record<string, string> {
+  return { backend: `${backend.name}: ${backend.engine}`, node: process.version, tfjs: tfjsVersion, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}` };
 }

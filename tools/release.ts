@@ -25,6 +25,8 @@ export const RELEASE_FILES = [
   "notebooks",
   "exercises",
   "data/.gitkeep",
+  "data/pretrained",
+  "data/results",
   "tools/kernel.js",
   "tools/tslab-kernel.js",
   "tools/tslab-protocol.js",

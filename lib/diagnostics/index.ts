@@ -15,3 +15,4 @@ export * from "./adversarial";
 export * from "./autoencoders";
 export * from "./cd-bias";
 export * from "./erhan";
+export * from "./transfer";

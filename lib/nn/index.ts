@@ -39,3 +39,7 @@ export { trainRbm } from "./rbm-train";
 export type { RbmTrainOptions, RbmHistory } from "./rbm-train";
 export { pretrainRbms, trainRbmStack, unrollRbms } from "./dbn";
 export type { RbmPretrainOptions } from "./dbn";
+export { freeze, unfreeze, freezeFirst, parametricLayers, countParams, layerRates, layersBelow, featureShape, featuresAt, cut } from "./freeze";
+export type { LayerRates } from "./freeze";
+export { saveWeights, loadWeights, readWeightsFile, checkWeightsJson, weightsToJson, architectureOf, architectureMismatch, weightsChecksum } from "./save";
+export type { WeightsFile, Architecture } from "./save";

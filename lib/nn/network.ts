@@ -48,17 +48,14 @@ function outputSizeOf(layers: readonly Layer[]): number | undefined {
 
 export class Network implements Model {
   readonly body: Sequential;
-  readonly params: tf.Variable[];
-  /** Names of `params`, same order: "0.W", "0.b", ... */
-  readonly paramNames: string[];
   readonly inputShape: readonly number[];
+  /** Indices of the frozen layers (lib/nn/freeze.ts): no update, no gradient, backward stops below the lowest trainable one. */
+  private frozenLayers = new Set<number>();
   readonly outputSize: number;
 
   constructor(layers: readonly Layer[], readonly head: LossHead, opts: NetworkOptions = {}) {
     if (!(head instanceof LossHead)) throw new Error("Network: the second argument is the loss head, e.g. bp.heads.softmaxCrossEntropy()");
     this.body = new Sequential(layers);
-    this.paramNames = Object.keys(this.body.params);
-    this.params = Object.values(this.body.params);
     const first = layers[0];
     const inputShape = opts.inputShape ?? (first instanceof Dense ? [first.inputs] : undefined);
     if (!inputShape) throw new Error("Network: give inputShape (the shape of one sample): the first layer is not Dense");
@@ -70,6 +67,41 @@ export class Network implements Model {
 
   get layers(): readonly Layer[] {
     return this.body.layers;
+  }
+
+  /** Names of the trainable parameters ("0.W", "0.b", ...: layer index, then name), the order of `params`. */
+  get paramNames(): string[] {
+    return Object.keys(this.body.params).filter((n) => !this.frozenLayers.has(Number(n.split(".")[0])));
+  }
+
+  /** The trainable parameters (frozen layers' are left out): what optimizers update and gradients are for. */
+  get params(): tf.Variable[] {
+    return this.paramNames.map((n) => this.body.params[n]);
+  }
+
+  /** Every parameter by name, frozen or not (saving, loading, counting). */
+  get allParams(): Readonly<Record<string, tf.Variable>> {
+    return this.body.params;
+  }
+
+  /** Frozen layer indices, ascending. */
+  get frozen(): number[] {
+    return [...this.frozenLayers].sort((a, b) => a - b);
+  }
+
+  /** Freezes (true) or unfreezes (false) the layers at `indices`; see lib/nn/freeze.ts for the usual calls. */
+  setFrozen(indices: readonly number[], frozen: boolean): void {
+    for (const k of indices) {
+      if (!Number.isInteger(k) || k < 0 || k >= this.layers.length) throw new Error(`Network: layer ${k} does not exist (0..${this.layers.length - 1})`);
+      if (frozen) this.frozenLayers.add(k);
+      else this.frozenLayers.delete(k);
+    }
+  }
+
+  /** The lowest layer whose parameters train: backward need not go below it (0 when nothing is frozen). */
+  private lowestTrainable(): number {
+    const k = this.layers.findIndex((l, i) => !this.frozenLayers.has(i) && Object.keys(l.params).length > 0);
+    return k < 0 ? this.layers.length : k;
   }
 
   /** z (the last layer's output) and every layer's cache. */
@@ -96,7 +128,7 @@ export class Network implements Model {
     return tf.tidy(() => {
       const { z, cache } = this.forward(x, ctx);
       const head = this.head.forwardBackward(z, t);
-      const { grads } = this.body.backwardTaps(head.dz, cache, false);
+      const { grads } = this.body.backwardTaps(head.dz, cache, false, this.lowestTrainable());
       return { loss: head.loss, grads: this.paramNames.map((n) => grads[n]) };
     });
   }

@@ -64,22 +64,24 @@ export class Sequential implements Layer<SequentialCache> {
   /**
    * Backward through every layer. `douts[k]` = ∂q/∂(output of layer k), the taps diagnostics read.
    * Without `inputGrad` the first layer's ∂q/∂x is not computed when it can be skipped (a Dense: a third of
-   * the backward work of an MLP on MNIST; a Conv2D: its col2im).
+   * the backward work of an MLP on MNIST; a Conv2D: its col2im). `stopAt` (without inputGrad): the lowest
+   * layer whose gradients are wanted; backward ends there (frozen layers below it cost nothing).
    */
-  backwardTaps(dout: tf.Tensor, cache: SequentialCache, inputGrad: boolean): { dx?: tf.Tensor; grads: Grads; douts: tf.Tensor[] } {
+  backwardTaps(dout: tf.Tensor, cache: SequentialCache, inputGrad: boolean, stopAt = 0): { dx?: tf.Tensor; grads: Grads; douts: tf.Tensor[] } {
     const perLayer: Grads[] = new Array(this.layers.length);
     const douts: tf.Tensor[] = new Array(this.layers.length);
+    const last = inputGrad ? 0 : stopAt;
     let d = dout;
     let dx: tf.Tensor | undefined;
-    for (let k = this.layers.length - 1; k >= 0; k--) {
+    for (let k = this.layers.length - 1; k >= last; k--) {
       douts[k] = d;
       const layer = this.layers[k];
-      if (k === 0 && !inputGrad && layer instanceof Dense) {
-        perLayer[0] = layer.paramGrads(d as tf.Tensor2D, cache.caches[0] as tf.Tensor2D);
+      if (k === last && !inputGrad && layer instanceof Dense) {
+        perLayer[k] = layer.paramGrads(d as tf.Tensor2D, cache.caches[k] as tf.Tensor2D);
         break;
       }
-      if (k === 0 && !inputGrad && layer instanceof Conv2D) {
-        perLayer[0] = layer.paramGrads(d, cache.caches[0] as Parameters<Conv2D["paramGrads"]>[1]);
+      if (k === last && !inputGrad && layer instanceof Conv2D) {
+        perLayer[k] = layer.paramGrads(d, cache.caches[k] as Parameters<Conv2D["paramGrads"]>[1]);
         break;
       }
       const r = layer.backward(d, cache.caches[k]);

@@ -1,5 +1,5 @@
 /**
- * Runs one untrusted notebook: a fresh work directory (a copy of lib/, the kernel launcher, node_modules
+ * Runs one untrusted notebook: a fresh work directory (a copy of lib/ and data/pretrained/, the kernel launcher, node_modules
  * read-only), one kernel process, limits on time, memory and output, and — where bubblewrap works — a
  * sandbox with no network, no view of the repository, and a read-only file system except a small /tmp.
  *
@@ -173,6 +173,8 @@ export function detectSandbox(mode: SandboxMode, python: string): Sandbox {
 export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string | undefined): string {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "bpgrade-"));
   fs.cpSync(path.join(ROOT, "lib"), path.join(work, "lib"), { recursive: true });
+  // The pretrained networks homework starts from (hw09), read by lib/diagnostics/transfer.ts.
+  fs.cpSync(path.join(ROOT, "data", "pretrained"), path.join(work, "data", "pretrained"), { recursive: true });
   fs.mkdirSync(path.join(work, "tools"));
   for (const f of ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "nbrun.py"]) fs.copyFileSync(path.join(ROOT, "tools", f), path.join(work, "tools", f));
   fs.copyFileSync(path.join(ROOT, "tools", "homework", "harden.js"), path.join(work, "tools", "harden.js"));
