@@ -29,6 +29,8 @@ export const RELEASE_FILES = [
   "tools/tslab-kernel.js",
   "tools/tslab-protocol.js",
   "tools/student-notes.js",
+  "tools/compiled-lib.js",
+  "tools/lib-build.js",
   "tools/jupyter.ts",
   "tools/jupyter-env.ts",
   "tools/cli.ts",

@@ -260,8 +260,11 @@ function typescriptVersion(tslabDir) {
   }
 }
 
-/** Patches tslab (its dist/ folder is `tslabDist`) in this process; call before startKernel. */
-function patchTslab(tslabDist, root) {
+/**
+ * Patches tslab (its dist/ folder is `tslabDist`) in this process; call before startKernel. `compiledLib`: the
+ * kernel imports the compiled library (compiled-lib.js), which changes the first import's note.
+ */
+function patchTslab(tslabDist, root, { compiledLib = false } = {}) {
   const jupyter = require(path.join(tslabDist, "jupyter.js"));
   const executor = require(path.join(tslabDist, "executor.js"));
   const util_ = require(path.join(tslabDist, "util.js"));
@@ -269,7 +272,7 @@ function patchTslab(tslabDist, root) {
   const tslabVersion = require(path.join(tslabDir, "package.json")).version;
   const tsVersion = typescriptVersion(tslabDir);
   const { JupyterHandlerImpl, ZmqServer } = jupyter;
-  const notes = createStudentNotes();
+  const notes = createStudentNotes({ compiledLib });
   for (const [what, ok] of [
     ["executor.createExecutor", typeof executor.createExecutor === "function"],
     ["JupyterHandlerImpl.handleExecuteImpl", typeof JupyterHandlerImpl?.prototype?.handleExecuteImpl === "function"],
