@@ -4,7 +4,8 @@ tab-completion and the doc comments of the library reach the student through the
     JUPYTER_PATH=.jupyter /usr/bin/python3 tools/bench/first_cell.py [--runs N] [--code CODE]
 
 Prints one JSON line per run: kernel start, first cell (wall and the kernel's CPU seconds), a second small
-cell, the completions offered for `bp.` and whether inspecting `bp.train` shows its doc comment.
+cell, the completions offered for `bp.tra`, what inspecting `bp.train` shows (its doc comment) and the
+traceback of an error thrown inside the library.
 """
 import argparse
 import json
@@ -25,11 +26,17 @@ def cpu_seconds(pid):
 
 
 def execute(kc, code, timeout=300):
-    msg_id = kc.execute(code)
-    reply = kc.get_shell_msg(timeout=timeout)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=timeout)
-    return reply["content"]
+    """The reply's content, with the cell's stdout text and error traceback added."""
+    stdout, traceback = [], []
+
+    def hook(msg):
+        if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+            stdout.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            traceback.extend(msg["content"]["traceback"])
+
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=hook)
+    return {**reply["content"], "stdout": "".join(stdout), "traceback_lines": traceback}
 
 
 def one_run(kernel_name, code):
@@ -49,6 +56,7 @@ def one_run(kernel_name, code):
         raise SystemExit(f"first cell failed: {content.get('ename')}: {content.get('evalue')}")
     execute(kc, "const n = bp.tf.tensor1d([1, 2, 3]).sum().dataSync()[0];\nn")
     second = time.perf_counter()
+    thrown = execute(kc, "new bp.Rng(NaN)")
     src = "bp.tra"
     kc.complete(src, len(src))
     completions = kc.get_shell_msg(timeout=60)["content"]
@@ -62,10 +70,13 @@ def one_run(kernel_name, code):
         "kernel_start_s": round(started - t0, 2),
         "first_cell_s": round(first - started, 2),
         "first_cell_cpu_s": round(cpu1 - cpu0, 2),
+        "first_cell_stdout": content["stdout"],
         "second_cell_s": round(second - first, 2),
         "complete_bp.tra": completions.get("matches", [])[:8],
         "inspect_bp.train_has_doc": len(doc.splitlines()) > 1,
         "inspect_first_line": doc.splitlines()[0] if doc else "",
+        "inspect_doc": doc,
+        "lib_error_traceback": thrown["traceback_lines"],
     }
 
 
@@ -74,9 +85,13 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--kernel", default="backprop-lab")
     ap.add_argument("--code", default=FIRST_CELL)
+    ap.add_argument("--full", action="store_true", help="also print the doc text, the first cell's stdout and a traceback")
     a = ap.parse_args()
     for _ in range(a.runs):
-        print(json.dumps({"load": os.getloadavg()[0], **one_run(a.kernel, a.code)}), flush=True)
+        r = one_run(a.kernel, a.code)
+        if not a.full:
+            r = {k: v for k, v in r.items() if k not in ("inspect_doc", "lib_error_traceback", "first_cell_stdout")}
+        print(json.dumps({"load": os.getloadavg()[0], **r}), flush=True)
 
 
 if __name__ == "__main__":
