@@ -46,8 +46,9 @@ function useCompiledLib(root, ts) {
   active = { libDir, outDir };
 
   // Type checking: tslab's compiler reaches files through ts.sys (its converter's host delegates to it), so
-  // there lib/x.ts is absent and lib/x.d.ts is .lib-build/x.d.ts: `./lib/index` resolves to the declarations,
-  // which are not type-checked or compiled again, and their own imports stay inside that view.
+  // in that view a source of lib/ (.ts) is absent and its declaration (.d.ts) is the one in .lib-build/:
+  // `./lib/index` resolves to the declarations, which are not type-checked or compiled again, and their own
+  // imports stay inside that view.
   const sys = ts.sys;
   const view = (p) => {
     const rel = typeof p === "string" ? inside(libDir, path.resolve(p)) : null;
