@@ -31,6 +31,8 @@ export const RELEASE_FILES = [
   "tools/student-notes.js",
   "tools/compiled-lib.js",
   "tools/lib-build.js",
+  "tools/build-native.js",
+  "native/blas",
   "tools/jupyter.ts",
   "tools/jupyter-env.ts",
   "tools/cli.ts",
