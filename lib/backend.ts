@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { installFastWasmKernels } from "./perf/fast-grads";
+import { blasStatus } from "./perf/blas";
 import { installWasmConvGrads } from "./perf/conv-grads";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -106,7 +107,8 @@ export async function initBackend(): Promise<BackendReport> {
       installFastWasmKernels();
       // wasm has no Conv2DBackpropFilter: autodiff of a conv net needs it (lecture 12).
       installWasmConvGrads();
-      return finish("wasm", "wasm (SIMD, 1 thread)");
+      const blas = blasStatus();
+      return finish("wasm", `wasm (SIMD, 1 thread; matMul: ${blas.active ? "OpenBLAS sgemm" : `XNNPACK, OpenBLAS ${blas.why}`})`);
     }
     skip("wasm", why);
   } else skip("wasm", `BACKPROP_BACKEND=${forced}`);

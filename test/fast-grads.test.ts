@@ -17,6 +17,10 @@ import { initMlp, MlpSpec } from "../lib/scratch/init";
 import { Rng } from "../lib/random";
 import { compare } from "../lib/check/compare";
 
+// These tests are about the XNNPACK paths (flags, swaps); test/blas.test.ts covers the OpenBLAS products,
+// which would otherwise take the matMuls first where the addon is built. Read at the first product.
+process.env.BACKPROP_BLAS = "0";
+
 before(async () => {
   assert.ok(await tf.setBackend("wasm"), "the wasm backend must initialize");
 });

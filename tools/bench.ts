@@ -17,6 +17,7 @@
  * `cpu` backend and the scalar (per-unit, float64) implementation.
  */
 import { spawnSync } from "child_process";
+import { blasStatus } from "../lib/perf/blas";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -121,6 +122,9 @@ function nativeInstalled(): string | undefined {
   return undefined;
 }
 
+/** The wasm routes measured: tfjs as shipped, our fast kernels, and those with OpenBLAS products where its addon is built. */
+const WASM_ROUTES: RunConfig["kernels"][] = ["stock", "fast", ...(blasStatus().active ? (["blas"] as const) : [])];
+
 /** The runs of one workload: [impl, backend, kernels, subset size, epochs]. */
 function plan(o: Options): Omit<RunConfig, "workload">[] {
   const want = (i: ImplName) => o.impls === undefined || o.impls.includes(i);
@@ -133,7 +137,7 @@ function plan(o: Options): Omit<RunConfig, "workload">[] {
   add("scalar", "js", "stock", o.smoke ? 64 : 640, o.smoke ? 1 : 2);
   for (const b of o.backends) {
     if (b === "wasm") {
-      for (const kernels of ["stock", "fast"] as const) {
+      for (const kernels of WASM_ROUTES) {
         for (const impl of ["matrix", "autodiff", "layers-fit"] as const) add(impl, "wasm", kernels, full);
       }
       add("matrix-dp", "wasm", "fast", full, o.epochs, { workers: 2 });
@@ -153,7 +157,9 @@ function lenetPlan(o: Options): Omit<RunConfig, "workload">[] {
   const n = o.smoke ? LENET_SMOKE_N : LENET_N;
   const impls = (["matrix", "autodiff", "layers-fit"] as const).filter((i) => o.impls === undefined || o.impls.includes(i));
   if (!o.backends.includes("wasm")) return [];
-  return impls.map((impl) => ({ impl, backend: "wasm" as const, kernels: "fast" as const, n, fullN: FULL_N, warmup: o.warmup, epochs: o.smoke ? 1 : Math.min(o.epochs, 3) }));
+  return WASM_ROUTES.filter((k) => k !== "stock").flatMap((kernels) =>
+    impls.map((impl) => ({ impl, backend: "wasm" as const, kernels, n, fullN: FULL_N, warmup: o.warmup, epochs: o.smoke ? 1 : Math.min(o.epochs, 3) })),
+  );
 }
 
 function loadAverage(): string {
@@ -188,7 +194,7 @@ function ensureTorch(o: Options, notes: string[]): boolean {
 function runChild(cfg: RunConfig): RunResult | { error: string } {
   const r = spawnSync(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(cfg)], {
     cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20, timeout: 30 * 60_000,
-    env: { ...process.env, BACKPROP_BACKEND: cfg.backend === "js" ? "" : cfg.backend },
+    env: { ...process.env, BACKPROP_BACKEND: cfg.backend === "js" ? "" : cfg.backend, BACKPROP_BLAS: cfg.kernels === "blas" ? "" : "0" },
   });
   const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT ") || l.startsWith("ERROR "));
   if (line?.startsWith("RESULT ")) return JSON.parse(line.slice(7)) as RunResult;

@@ -13,7 +13,7 @@ export const JUPYTER_CONFIG = path.join(__dirname, "jupyter");
 export const DEBIAN_PACKAGES = ["jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "jupyter-client"];
 const INSTALL_COMMAND = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${DEBIAN_PACKAGES.join(" ")}`;
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const kernel = require("./kernel.js") as { install(): string; jupyterPath: string; kernelName: string };
+const kernel = require("./kernel.js") as { install(): string; compileLib(log?: (s: string) => void): boolean; jupyterPath: string; kernelName: string };
 
 export interface JupyterEnv {
   /** A python3 that imports nbclient and nbconvert. */
@@ -57,6 +57,7 @@ export function ensureJupyter(log: (s: string) => void = console.log): JupyterEn
   }
   const spec = path.join(kernel.jupyterPath, "kernels", kernel.kernelName, "kernel.json");
   if (!fs.existsSync(spec)) kernel.install();
+  kernel.compileLib(log); // the kernels started from here import the compiled lib/ (tools/lib-build.js)
   // JUPYTER_PATH finds the project's kernel; JUPYTER_CONFIG_PATH adds the project's Jupyter configuration
   // (tools/jupyter/: pre-save hook, plotly.js served from node_modules, the MathJax fix), ahead of the user's.
   const configPath = [JUPYTER_CONFIG, process.env.JUPYTER_CONFIG_PATH].filter(Boolean).join(path.delimiter);

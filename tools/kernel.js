@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Registers the tslab TypeScript kernel inside the project (.jupyter/kernels/backprop-lab), so nothing global is
 // needed: Jupyter finds it through JUPYTER_PATH=<repo>/.jupyter (set by `npm run jupyter` and the runner).
-// Plain JavaScript because it runs from npm's postinstall, before anything is compiled.
+// `install` also compiles lib/ for the kernel (lib-build.js). Plain JavaScript because it runs from npm's
+// postinstall, before anything is compiled.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -29,11 +30,28 @@ function install() {
   return specDir;
 }
 
-module.exports = { install, jupyterPath, specDir, kernelName };
+/**
+ * Brings the compiled library (.lib-build/, see lib-build.js) in step with lib/. Never fails: where lib/ does
+ * not compile, the kernel imports the sources (and shows their errors) as before; returns whether it is fresh.
+ */
+function compileLib(log = console.log) {
+  try {
+    require("./lib-build.js").ensure(root, log);
+    return true;
+  } catch (e) {
+    log(`warning: ${e.message}\nThe notebooks will import lib/ from its sources (a slower first cell) until it compiles.`);
+    return false;
+  }
+}
+
+module.exports = { install, compileLib, jupyterPath, specDir, kernelName };
 
 if (require.main === module) {
   const cmd = process.argv[2] ?? "install";
-  if (cmd === "install") console.log(`tslab kernel registered in ${path.relative(process.cwd(), install()) || "."}`);
+  if (cmd === "install") {
+    console.log(`tslab kernel registered in ${path.relative(process.cwd(), install()) || "."}`);
+    compileLib();
+  }
   else if (cmd === "path") console.log(jupyterPath);
   else {
     console.error(`unknown command "${cmd}"; use: install | path`);

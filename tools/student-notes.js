@@ -1,6 +1,7 @@
 // Two notes a student needs, around the kernel's execution of a cell (loaded by tools/tslab-protocol.js):
-// - the first cell that imports ./lib/ makes tslab type-check the whole library before anything runs: seconds
-//   of silence (the compiler blocks the kernel, so no timer could speak during it). Say so before it starts.
+// - the first cell that imports ./lib/ loads the library (and TensorFlow.js) before anything runs; when the
+//   compiled copy (.lib-build/) cannot be used, tslab type-checks the whole library first: seconds of silence
+//   (the compiler blocks the kernel, so no timer could speak during it). Say so before it starts.
 // - a cell that fails to compile runs nothing, so the functions it defines keep their previous definition
 //   (in an exercise, the stub that throws "sin implementar"). When a later cell fails and uses one of them,
 //   say that the cell defining it did not run. (Top-level declarations only: test cells keep theirs in a block.)
@@ -8,7 +9,8 @@
 
 const DECLARED = /^(?:export\s+)?(?:(?:async\s+)?function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)/gm;
 
-function createStudentNotes() {
+/** `compiledLib`: the kernel imports the compiled library (tools/compiled-lib.js), not lib/'s sources. */
+function createStudentNotes({ compiledLib = false } = {}) {
   const stale = new Map(); // name -> first line of the cell that failed to compile
   let announced = false;
   return {
@@ -16,7 +18,9 @@ function createStudentNotes() {
     before(code, writeStream) {
       if (!announced && /from\s+["']\.\/lib\//.test(code)) {
         announced = true;
-        writeStream("stdout", "Cargando la biblioteca: tslab comprueba los tipos de lib/ antes de ejecutar (la primera vez, unos segundos)…\n");
+        writeStream("stdout", compiledLib
+          ? "Cargando la biblioteca…\n"
+          : "Cargando la biblioteca: tslab comprueba los tipos de lib/ antes de ejecutar (la primera vez, unos segundos)…\n");
       }
     },
     /** After a cell: `failed` it raised an error, `compileError` it did not compile (so nothing in it ran). */

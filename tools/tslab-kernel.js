@@ -30,7 +30,14 @@ process.chdir(root);
 // tslab-protocol.js) and to add two notes for students (student-notes.js), so the search is turned off.
 const tslabDist = path.join(__dirname, "..", "node_modules", "tslab", "dist");
 try {
-  require("./tslab-protocol.js").patchTslab(tslabDist, root);
+  // `./lib/...` imports use the compiled library (.lib-build/: declarations and JavaScript), so the first
+  // cell does not type-check all of lib/; BACKPROP_LIB_SOURCES=1 keeps tslab compiling lib/ from its sources.
+  let compiledLib = false;
+  if (process.env.BACKPROP_LIB_SOURCES !== "1") {
+    const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.dirname(tslabDist)] }));
+    compiledLib = require("./compiled-lib.js").useCompiledLib(root, ts);
+  }
+  require("./tslab-protocol.js").patchTslab(tslabDist, root, { compiledLib });
 } catch (e) {
   console.error(`backprop-lab kernel: ${e.message}`);
   process.exit(1);

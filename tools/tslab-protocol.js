@@ -28,6 +28,7 @@ const util = require("util");
 const vm = require("vm");
 
 const { createStudentNotes } = require("./student-notes.js");
+const { sourcePosition } = require("./compiled-lib.js");
 
 const CELL = Symbol("backprop-lab cell");
 /** The cell being executed (tslab runs one at a time), or null. */
@@ -88,6 +89,12 @@ function describeFrame(frame, root) {
     const where = tsLine ? `${file} line ${tsLine}` : file;
     const code = tsLine ? cell.ts.split("\n")[tsLine - 1].trim() : jsLine;
     return `    at ${name ? `${name} (${where})` : where}: ${code}`;
+  }
+  const compiled = sourcePosition(file, Number(line), Number(m[4]));
+  if (compiled) {
+    // the compiled library (.lib-build/): name the lib/ source line its source map gives
+    const where = `${path.relative(root, compiled.file)}:${compiled.line}`;
+    return `    at ${fn ? `${fn} (${where})` : where}`;
   }
   if (/^node:|^internal[\\/]|[\\/]node_modules[\\/]|^evalmachine\./.test(file) || !path.isAbsolute(file)) return null;
   if (file === __filename || file === path.join(__dirname, "tslab-kernel.js")) return null; // this patch, the launcher
@@ -253,8 +260,11 @@ function typescriptVersion(tslabDir) {
   }
 }
 
-/** Patches tslab (its dist/ folder is `tslabDist`) in this process; call before startKernel. */
-function patchTslab(tslabDist, root) {
+/**
+ * Patches tslab (its dist/ folder is `tslabDist`) in this process; call before startKernel. `compiledLib`: the
+ * kernel imports the compiled library (compiled-lib.js), which changes the first import's note.
+ */
+function patchTslab(tslabDist, root, { compiledLib = false } = {}) {
   const jupyter = require(path.join(tslabDist, "jupyter.js"));
   const executor = require(path.join(tslabDist, "executor.js"));
   const util_ = require(path.join(tslabDist, "util.js"));
@@ -262,7 +272,7 @@ function patchTslab(tslabDist, root) {
   const tslabVersion = require(path.join(tslabDir, "package.json")).version;
   const tsVersion = typescriptVersion(tslabDir);
   const { JupyterHandlerImpl, ZmqServer } = jupyter;
-  const notes = createStudentNotes();
+  const notes = createStudentNotes({ compiledLib });
   for (const [what, ok] of [
     ["executor.createExecutor", typeof executor.createExecutor === "function"],
     ["JupyterHandlerImpl.handleExecuteImpl", typeof JupyterHandlerImpl?.prototype?.handleExecuteImpl === "function"],

@@ -23,6 +23,7 @@
  * Both act on the wasm backend only; other backends are untouched.
  */
 import * as tf from "@tensorflow/tfjs";
+import { blasMatMul } from "./blas";
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & {};
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
@@ -191,9 +192,11 @@ export function installFastWasmKernels(): boolean {
   }
   if (found.size !== REPLACED.length) return false; // wasm backend not loaded (or a future tfjs renamed them)
   originals = found;
+  // OpenBLAS (lib/perf/blas.ts) takes the products it can when its addon is built; the rest go on as above.
+  const orBlas = (k: (args: KernelArgs) => TensorInfo) => (args: KernelArgs) => (blasMatMul(args as never) as TensorInfo | null) ?? k(args);
   const replacement: Record<ReplacedName, (k: KernelConfig) => (args: KernelArgs) => TensorInfo> = {
-    BatchMatMul: batchMatMul,
-    _FusedMatMul: flaglessMatMul,
+    BatchMatMul: (k) => orBlas(batchMatMul(k)),
+    _FusedMatMul: (k) => orBlas(flaglessMatMul(k)),
     GatherV2: rowGather,
   };
   for (const [name, original] of found) {

@@ -21,6 +21,7 @@ import { Optimizer, sgd, stepVariables } from "../../lib/scratch/optimizers";
 import { Model } from "../../lib/train/model";
 import { Rng } from "../../lib/random";
 import { fastWasmKernelsInstalled, uninstallFastWasmKernels } from "../../lib/perf/fast-grads";
+import { blasStatus } from "../../lib/perf/blas";
 import { DataParallelTrainer, WorkerTime } from "../../lib/perf/parallel/data-parallel";
 import { lenet5 } from "../../lib/nn/lenet";
 import { AutodiffNetwork, layersTwin } from "../../lib/tf/conv-twins";
@@ -32,8 +33,11 @@ export interface RunConfig {
   workload: WorkloadName;
   impl: ImplName;
   backend: BackendName | "js";
-  /** "stock": tfjs's kernels as shipped; "fast": lib/perf/fast-grads installed (wasm only). */
-  kernels: "stock" | "fast";
+  /**
+   * "stock": tfjs's kernels as shipped; "fast": lib/perf/fast-grads installed (wasm only), XNNPACK products;
+   * "blas": the same with the matrix products on OpenBLAS (lib/perf/blas.ts; runChild sets BACKPROP_BLAS).
+   */
+  kernels: "stock" | "fast" | "blas";
   /** Samples trained on per epoch (a subset for the slow ones). */
   n: number;
   /** Samples of the full workload: ms/epoch are scaled by fullN / n. */
@@ -101,8 +105,9 @@ async function run(cfg: RunConfig): Promise<RunResult> {
     const report = await initBackend();
     engine = report.engine;
     // initBackend installs the fast wasm kernels; "stock" measures tfjs as shipped, for comparison.
-    if (cfg.kernels === "fast") {
+    if (cfg.kernels !== "stock") {
       if (!fastWasmKernelsInstalled()) throw new Error("fast kernels asked for, but the wasm backend is not loaded");
+      if (cfg.kernels === "blas" && !blasStatus().active) throw new Error(`blas kernels asked for, but OpenBLAS is ${blasStatus().why}`);
       engine += " + fast-grads kernels";
     } else uninstallFastWasmKernels();
   }

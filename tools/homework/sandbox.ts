@@ -16,6 +16,10 @@ import { CellRecord, JupyterEnv, ROOT } from "../jupyter-env";
 import type { Notebook } from "./notebook";
 
 export const GRADER_KERNEL = "backprop-lab-grader";
+/** The kernel launcher and what it loads, copied into each work directory. */
+const KERNEL_TOOLS = ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "compiled-lib.js", "lib-build.js", "nbrun.py"];
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const libBuild = require("../lib-build.js") as { OUT_NAME: string };
 
 export type SandboxMode = "bwrap" | "none" | "auto";
 
@@ -31,7 +35,7 @@ export interface Sandbox {
 export interface RunLimits {
   /** Seconds per cell. */
   cellTimeout: number;
-  /** Seconds for the first code cell (it imports the library, which tslab type-checks in full). */
+  /** Seconds for the first code cell (it imports the library: slow when tslab has to compile lib/ itself). */
   firstCellTimeout?: number;
   /** Seconds for the whole notebook (kernel start excluded). */
   wallLimit: number;
@@ -176,7 +180,10 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   // The pretrained networks homework starts from (hw09), read by lib/diagnostics/transfer.ts.
   fs.cpSync(path.join(ROOT, "data", "pretrained"), path.join(work, "data", "pretrained"), { recursive: true });
   fs.mkdirSync(path.join(work, "tools"));
-  for (const f of ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "nbrun.py"]) fs.copyFileSync(path.join(ROOT, "tools", f), path.join(work, "tools", f));
+  for (const f of KERNEL_TOOLS) fs.copyFileSync(path.join(ROOT, "tools", f), path.join(work, "tools", f));
+  // the compiled library (see tools/lib-build.js): the kernel checks it against the copied lib/ and uses it
+  const compiled = path.join(ROOT, libBuild.OUT_NAME);
+  if (fs.existsSync(compiled)) fs.cpSync(compiled, path.join(work, libBuild.OUT_NAME), { recursive: true });
   fs.copyFileSync(path.join(ROOT, "tools", "homework", "harden.js"), path.join(work, "tools", "harden.js"));
   if (sb.kind === "bwrap") fs.mkdirSync(path.join(work, "node_modules")); // mount point for a read-only bind
   else fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"), "dir");

@@ -1,0 +1,78 @@
+/**
+ * lib/perf/blas.ts: where the OpenBLAS addon is built, the wasm backend's BatchMatMul and _FusedMatMul run on
+ * sgemm and give the stock tfjs kernels' values (float32 tolerance) for every transpose, batched products,
+ * bias and ReLU; what it does not handle (other activations, broadcast A) still gives the stock values.
+ * Without the addon the backend line says why and the test of the kernels is skipped.
+ */
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { blasStatus, takeBlasCalls } from "../lib/perf/blas";
+import { installFastWasmKernels, uninstallFastWasmKernels } from "../lib/perf/fast-grads";
+import { Rng } from "../lib/random";
+
+before(async () => {
+  assert.ok(await tf.setBackend("wasm"));
+});
+
+function random(shape: number[], seed: number): tf.Tensor {
+  const r = new Rng(seed);
+  return tf.tensor(Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => r.normal()), shape);
+}
+
+/** The same computation with the stock wasm kernels and with ours (BLAS where it applies). */
+function both(f: () => tf.Tensor): { stock: Float32Array; ours: Float32Array } {
+  uninstallFastWasmKernels();
+  const stock = tf.tidy(f).dataSync() as Float32Array;
+  installFastWasmKernels();
+  const ours = tf.tidy(f).dataSync() as Float32Array;
+  return { stock, ours };
+}
+
+function assertClose(stock: Float32Array, ours: Float32Array, what: string): void {
+  assert.equal(ours.length, stock.length, what);
+  for (let i = 0; i < stock.length; i++) {
+    const tol = 1e-4 * (1 + Math.abs(stock[i]));
+    assert.ok(Math.abs(ours[i] - stock[i]) <= tol, `${what}: [${i}] ${ours[i]} vs stock ${stock[i]}`);
+  }
+}
+
+test("the backend reports whether OpenBLAS serves the matrix products", () => {
+  const s = blasStatus();
+  assert.ok(s.active || /not built|could not load|BACKPROP_BLAS=0/.test(s.why), JSON.stringify(s));
+});
+
+test("BLAS BatchMatMul and _FusedMatMul equal the stock wasm kernels", (t) => {
+  if (!blasStatus().active) return t.skip(`OpenBLAS addon: ${blasStatus().why}`);
+  const a = random([7, 5], 1), b = random([5, 3], 2), at = random([5, 7], 3), bt = random([3, 5], 4);
+  const cases: [string, () => tf.Tensor][] = [
+    ["A·B", () => tf.matMul(a, b)],
+    ["Aᵀ·B", () => tf.matMul(at, b, true, false)],
+    ["A·Bᵀ", () => tf.matMul(a, bt, false, true)],
+    ["Aᵀ·Bᵀ", () => tf.matMul(at, bt, true, true)],
+    ["batched", () => tf.matMul(random([4, 7, 5], 5), random([4, 5, 3], 6))],
+    ["batched, shared B", () => tf.matMul(random([2, 3, 7, 5], 7), b)],
+    ["broadcast A (not handled: stock path)", () => tf.matMul(a, random([3, 5, 2], 8))],
+    ["fused bias", () => tf.fused.matMul({ a, b, bias: tf.tensor1d([0.5, -1, 2]) })],
+    ["fused bias + relu", () => tf.fused.matMul({ a, b, bias: tf.tensor1d([0.5, -1, 2]), activation: "relu" })],
+    ["fused relu, transposed", () => tf.fused.matMul({ a: at, b: bt, transposeA: true, transposeB: true, activation: "relu" })],
+    ["fused elu (not handled: stock path)", () => tf.fused.matMul({ a, b, activation: "elu" })],
+    ["MNIST layer 64×784·784×300", () => tf.matMul(random([64, 784], 9), random([784, 300], 10))],
+  ];
+  for (const [what, f] of cases) {
+    const { stock, ours } = both(f);
+    assertClose(stock, ours, what);
+    const blasCalls = takeBlasCalls();
+    if (/not handled/.test(what)) assert.equal(blasCalls, 0, `${what}: went to sgemm`);
+    else assert.ok(blasCalls > 0, `${what}: sgemm did not run`);
+  }
+  const grads = () => {
+    const x = random([6, 5], 11), w = random([5, 4], 12);
+    const g = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.relu(tf.matMul(x, w)).square().sum());
+    return tf.concat(g([x, w]).map((t) => t.flatten()));
+  };
+  const { stock, ours } = both(grads);
+  assertClose(stock, ours, "gradients of relu(X·W)² (transposed products)");
+  assert.ok(takeBlasCalls() >= 3, "the forward product and both gradient products ran on sgemm");
+});
