@@ -136,3 +136,36 @@ test("smoke: one short unit of each registered experiment, rerun, finds the reco
     assert.deepEqual(diff, [], `${e.id} ${want.key}: the rerun differs from the recorded result`);
   }
 });
+
+// ---- the lib code the experiments share with the lectures ----
+
+test("MNIST-1D reference models: Greydanus's parameter counts (410, 15 210, 5 210) and a 10-way output", async () => {
+  await bp.setup(1, { quiet: true });
+  const counts = { logistic: 410, mlp: 15210, cnn: 5210 };
+  for (const kind of bp.diagnostics.MNIST1D_MODELS) {
+    const model = bp.diagnostics.mnist1dModel(kind, new bp.Rng(1));
+    try {
+      assert.equal(model.params.reduce((n, v) => n + v.size, 0), counts[kind], kind);
+      const x = kind === "cnn" ? bp.tf.zeros([3, 1, 40, 1]) : bp.tf.zeros([3, 40]);
+      const s = model.predict(x);
+      assert.deepEqual(s.shape, [3, 10], kind);
+      bp.tf.dispose([x, s]);
+    } finally {
+      model.dispose();
+    }
+  }
+  assert.throws(() => bp.diagnostics.mnist1dModel("gru" as never, new bp.Rng(1)), /unknown model "gru"; valid: logistic, mlp, cnn/);
+});
+
+test("reproductionChart: classroom and recorded boxes per group, the paper's values as stars", () => {
+  const fig = bp.plot.reproductionChart(
+    [{ name: "a", classroom: [1, 2], recorded: [3], paper: 4 }, { name: "b", classroom: [5], recorded: [6, 7] }],
+    { classroom: "class", recorded: "recorded", paper: "paper" }, { logY: true });
+  assert.deepEqual(fig.data.map((t) => t.name), ["class", "recorded", "paper"]);
+  assert.deepEqual(fig.data[0].y, [1, 2, 5]);
+  assert.deepEqual(fig.data[0].x, ["a", "a", "b"]);
+  assert.deepEqual(fig.data[1].y, [3, 6, 7]);
+  assert.deepEqual(fig.data[2].x, ["a"]);
+  assert.deepEqual(fig.data[2].y, [4]);
+  assert.equal((fig.layout.yaxis as { type: string }).type, "log");
+});

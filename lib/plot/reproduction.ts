@@ -35,7 +35,7 @@ export function reproductionChart(groups: ReproductionGroup[], labels: Reproduct
     box("recorded", "#ff7f0e"),
     { type: "scatter", mode: "markers", name: labels.paper, x: withPaper.map((g) => g.name), y: withPaper.map((g) => g.paper), marker: { symbol: "star", size: 14, color: "#2ca02c" } },
   ], t, {
-    boxmode: "group", legend: { orientation: "h", y: -0.25 },
+    boxmode: "group", legend: { orientation: "h", y: -0.3, yanchor: "top" }, margin: { l: 65, r: 20, t: t.title ? 50 : 20, b: 110 },
     xaxis: { type: "category", categoryarray: names, title: { text: t.xTitle ?? "" } },
     ...(t.logY ? { yaxis: { type: "log", title: { text: t.yTitle ?? "" } } } : {}),
   });
