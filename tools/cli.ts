@@ -3,7 +3,7 @@
  * errors that name the bad option and show the tool's usage line.
  */
 import { parseArgs } from "util";
-import { execSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as os from "os";
 
 /** A mistake in the command line; tools print its message without a stack trace. */
@@ -38,12 +38,12 @@ export function pickedByOnly(name: string, only: string[]): boolean {
   return only.length === 0 || only.some((o) => name.startsWith(o) || name.includes(o));
 }
 
-/** The commit a recorded run starts from (noting uncommitted changes in lib/ or tools/), for provenance. */
-export function gitCommit(root: string): string {
+/** The commit a recorded run starts from, noting uncommitted changes in `paths` (repo-relative), for provenance. */
+export function gitCommit(root: string, paths: readonly string[] = ["lib", "tools"]): string {
   try {
-    const sha = execSync("git rev-parse HEAD", { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const dirty = execSync("git status --porcelain -- lib tools", { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
-    return dirty ? `${sha} (with uncommitted changes in lib/ or tools/)` : sha;
+    const sha = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", ...paths], { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
+    return dirty ? `${sha} (with uncommitted changes in ${paths.join(", ")})` : sha;
   } catch {
     return "unknown (not a git checkout)";
   }

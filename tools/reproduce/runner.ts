@@ -4,13 +4,13 @@
  * unit the file is rewritten atomically (a temporary file renamed over it), so an interrupted run loses at
  * most the units in flight and the same command resumes it. `fresh` discards what was recorded.
  */
-import { ChildProcess, execFileSync, fork } from "child_process";
+import { ChildProcess, fork } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { ProgressBar } from "../../lib/train/progress";
-import { UsageError } from "../cli";
+import { UsageError, gitCommit } from "../cli";
 import { Experiment, Options, Provenance, ResultsFile, UnitRecord, sourceHash, unitSeed } from "./experiment";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -94,16 +94,6 @@ export function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
-}
-
-function gitCommit(root: string, sources: string[]): string {
-  try {
-    const sha = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", ...sources], { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
-    return dirty ? `${sha} (with uncommitted changes in the sources)` : sha;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
 }
 
 function machine(): string {
