@@ -17,7 +17,7 @@ import { VisibleUnits } from "./rbm-exact";
 import { RbmHistory, trainRbm } from "./rbm-train";
 
 /** The autoencoder pretrainer's options (activation must be sigmoid, no noise, optimizer ignored) and the RBM recipe. */
-export interface RbmPretrainOptions extends PretrainOptions {
+export interface RbmPretrainOptions extends Omit<PretrainOptions, "onLayer"> {
   /** Gibbs steps per update (default 1). */
   k?: number;
   persistent?: boolean;
@@ -27,7 +27,7 @@ export interface RbmPretrainOptions extends PretrainOptions {
   visible?: VisibleUnits;
   /** Learning rate of a Gaussian first RBM (default learningRate / 10). */
   gaussianLearningRate?: number;
-  /** Called with each trained RBM and its curves. */
+  /** Called with each trained RBM and its curves (the autoencoder pretrainer's hook passes codes instead). */
   onLayer?: (depth: number, rbm: Rbm, history: RbmHistory) => void;
 }
 
