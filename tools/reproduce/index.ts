@@ -8,7 +8,7 @@ import { experiment as erhan } from "./erhan";
 import { experiment as lenet5Error } from "./lenet5-error";
 import { experiments as transfer } from "./transfer";
 
-/** In lecture order. The LeNet-5 transfer sweep (transfer("lenet5")) is left out: hours on 2 cores. */
+/** In lecture order. The LeNet-5 transfer sweep (transfer("lenet5")) is left out: LeNet-5 trains ~15× slower than the MLP here (bench/RESULTS.md), about an hour on 2 cores. */
 export const experiments: Experiment<any, any>[] = [
   glorotTable1,
   ...fig20_2,
