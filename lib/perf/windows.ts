@@ -24,55 +24,65 @@ function geometry(shape: readonly number[], kh: number, kw: number, stride: numb
   return { N, H, W, C, OH, OW, top: pads[0][0], left: pads[1][0] };
 }
 
-/** The windows of x [N, H, W, C] as rows: [N·OH·OW, KH·KW·C], columns in the order (a, c, ci). */
-export function im2col(x: tf.Tensor, kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor2D {
-  if (x.rank !== 4) throw new Error(`im2col: x should be [N, H, W, C], got [${x.shape.join(", ")}]`);
-  const { N, H, W, C, OH, OW, top, left } = geometry(x.shape, kh, kw, stride, pads);
-  const xs = x.dataSync() as Float32Array;
-  const K = kh * kw * C;
-  const out = new Float32Array(N * OH * OW * K);   // zeros: the padding
-  let k = 0;
+/**
+ * Where each window entry of im2col comes from: `src[w]` is the offset in x's data of the C values of entry w
+ * (entries in im2col's order: n, i, j, a, c), or −1 for padding. im2col reads through it and col2im adds back
+ * through it, so the two are adjoint by construction. A layer asks for the same geometry at every step: the
+ * last few maps are kept.
+ */
+function windowSources(shape: readonly number[], kh: number, kw: number, stride: number, pads: Pads) {
+  const key = `${shape.join(",")}|${kh},${kw},${stride}|${pads.flat().join(",")}`;
+  const hit = sourceMaps.get(key);
+  if (hit) return hit;
+  const g = geometry(shape, kh, kw, stride, pads);
+  const { N, H, W, C, OH, OW, top, left } = g;
+  const src = new Int32Array(N * OH * OW * kh * kw);
+  let w = 0;
   for (let n = 0; n < N; n++) {
     for (let i = 0; i < OH; i++) {
       for (let j = 0; j < OW; j++) {
         for (let a = 0; a < kh; a++) {
           const r = i * stride + a - top;
-          for (let c = 0; c < kw; c++, k += C) {
+          for (let c = 0; c < kw; c++, w++) {
             const q = j * stride + c - left;
-            if (r < 0 || r >= H || q < 0 || q >= W) continue;
-            const from = ((n * H + r) * W + q) * C;
-            if (C === 1) out[k] = xs[from];
-            else out.set(xs.subarray(from, from + C), k);
+            src[w] = r < 0 || r >= H || q < 0 || q >= W ? -1 : ((n * H + r) * W + q) * C;
           }
         }
       }
     }
+  }
+  const map = { ...g, K: kh * kw * C, src };
+  if (sourceMaps.size >= 16) sourceMaps.delete(sourceMaps.keys().next().value as string);
+  sourceMaps.set(key, map);
+  return map;
+}
+const sourceMaps = new Map<string, ReturnType<typeof geometry> & { K: number; src: Int32Array }>();
+
+/** The windows of x [N, H, W, C] as rows: [N·OH·OW, KH·KW·C], columns in the order (a, c, ci). */
+export function im2col(x: tf.Tensor, kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor2D {
+  if (x.rank !== 4) throw new Error(`im2col: x should be [N, H, W, C], got [${x.shape.join(", ")}]`);
+  const { N, C, OH, OW, K, src } = windowSources(x.shape, kh, kw, stride, pads);
+  const xs = x.dataSync() as Float32Array;
+  const out = new Float32Array(N * OH * OW * K);   // zeros: the padding
+  for (let w = 0, k = 0; w < src.length; w++, k += C) {
+    const from = src[w];
+    if (from < 0) continue;
+    if (C === 1) out[k] = xs[from];
+    else out.set(xs.subarray(from, from + C), k);
   }
   return tf.tensor2d(out, [N * OH * OW, K]);
 }
 
 /** The adjoint of `im2col`: every row's entries added back to the input position they came from. */
 export function col2im(cols: tf.Tensor, xShape: readonly number[], kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor4D {
-  const { N, H, W, C, OH, OW, top, left } = geometry(xShape, kh, kw, stride, pads);
-  const K = kh * kw * C;
+  const { N, H, W, C, OH, OW, K, src } = windowSources(xShape, kh, kw, stride, pads);
   if (cols.size !== N * OH * OW * K) throw new Error(`col2im: ${cols.size} values, expected [${N * OH * OW}, ${K}]`);
   const cs = cols.dataSync() as Float32Array;
   const dx = new Float32Array(N * H * W * C);
-  let k = 0;
-  for (let n = 0; n < N; n++) {
-    for (let i = 0; i < OH; i++) {
-      for (let j = 0; j < OW; j++) {
-        for (let a = 0; a < kh; a++) {
-          const r = i * stride + a - top;
-          for (let c = 0; c < kw; c++, k += C) {
-            const q = j * stride + c - left;
-            if (r < 0 || r >= H || q < 0 || q >= W) continue;
-            const to = ((n * H + r) * W + q) * C;
-            for (let ci = 0; ci < C; ci++) dx[to + ci] += cs[k + ci];
-          }
-        }
-      }
-    }
+  for (let w = 0, k = 0; w < src.length; w++, k += C) {
+    const to = src[w];
+    if (to < 0) continue;
+    for (let ci = 0; ci < C; ci++) dx[to + ci] += cs[k + ci];
   }
   return tf.tensor4d(dx, xShape as [number, number, number, number]);
 }
