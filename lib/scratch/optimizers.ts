@@ -19,6 +19,7 @@
  * the look-ahead Nesterov included, trains any model.
  */
 import * as tf from "@tensorflow/tfjs";
+import { variableBridge } from "../perf/variable-bridge";
 
 /** ∇J at the point it is given (a float64 vector of the same length). */
 export type GradientAt = (theta: Float64Array) => Float64Array;
@@ -532,22 +533,33 @@ export function assignVector(vars: readonly tf.Variable[], v: Float64Array): voi
  * loss). Disposes what `lossAndGrads` returns.
  */
 export function stepVariables(opt: Optimizer, vars: tf.Variable[], lossAndGrads: () => { loss: tf.Scalar; grads: tf.Tensor[] }, opts: { readLoss?: boolean } = {}): number {
-  const theta = tensorsToVector(vars);
+  // On wasm the engine's bridge (lib/perf/variable-bridge.ts) gives the same float64 θ and ∇J without copies.
+  const bridge = variableBridge(opt, vars);
+  const theta = bridge ? bridge.read() : tensorsToVector(vars);
   let loss = Number.NaN, first = true;
-  opt.step(theta, (point) => {
-    if (point !== theta) assignVector(vars, point);
-    const res = lossAndGrads();
-    if (first && (opts.readLoss ?? true)) loss = res.loss.dataSync()[0];
-    first = false;
-    if (res.grads.length !== vars.length) {
+  try {
+    opt.step(theta, (point) => {
+      if (point !== theta) {
+        if (bridge) bridge.write(point, false);
+        else assignVector(vars, point);
+      }
+      const res = lossAndGrads();
+      if (first && (opts.readLoss ?? true)) loss = res.loss.dataSync()[0];
+      first = false;
+      if (res.grads.length !== vars.length) {
+        tf.dispose([res.loss, ...res.grads]);
+        throw new Error(`stepVariables: ${res.grads.length} gradients for ${vars.length} variables; return one per variable, same order`);
+      }
+      const g = bridge ? bridge.gradients(res.grads) : tensorsToVector(res.grads);
       tf.dispose([res.loss, ...res.grads]);
-      throw new Error(`stepVariables: ${res.grads.length} gradients for ${vars.length} variables; return one per variable, same order`);
-    }
-    const g = tensorsToVector(res.grads);
-    tf.dispose([res.loss, ...res.grads]);
-    return g;
-  });
-  assignVector(vars, theta);
+      return g;
+    });
+    if (bridge) bridge.write(theta, true);
+    else assignVector(vars, theta);
+  } catch (e) {
+    bridge?.forget();
+    throw e;
+  }
   return loss;
 }
 
