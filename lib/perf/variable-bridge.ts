@@ -2,13 +2,15 @@
  * The float64 bridge of `stepVariables` (lib/scratch/optimizers.ts) on the wasm backend, without its copies.
  *
  * The plain route reads every variable and every gradient with dataSync into new Float64Arrays and writes θ
- * back with Float32Array.from + tf.tensor + assign, every step: for the MLP 784-300-100-10 that is ~1.3 ms of
- * a ~3 ms step. This bridge gives the optimizer the same float64 numbers, bit for bit, with less work:
+ * back with Float32Array.from + tf.tensor + assign, every step: for the MLP 784-300-100-10 (266 610 parameters)
+ * that measured ~1.0 ms of a ~3 ms step, ~0.35 ms through this bridge. It gives the optimizer the same float64
+ * numbers, bit for bit, with less work:
  *  - θ is kept between steps (one vector per optimizer). A variable is re-read only when its dataId is not
  *    the one the bridge wrote last (someone assigned it: loading weights, user code, another optimizer).
- *    Since the variables hold θ in float32, the kept θ is rounded with Math.fround when it is written: the
+ *    Since the variables hold θ in float32, the kept θ is rounded to float32 (Math.fround) as it is written: the
  *    next step sees exactly what a re-read would give.
- *  - gradients are read from views of the wasm heap (no dataSync slice) into float64 vectors;
+ *  - gradients are read from views of the wasm heap (no dataSync slice) into float64 vectors reused from step
+ *    to step (no 2 MB allocation per step);
  *  - θ is written into fresh heap buffers (backend.makeOutput), wrapped as tensors and assigned. A variable's
  *    existing buffer is never written in place: XNNPACK caches packed weights per dataId and clones share
  *    dataIds.
@@ -74,8 +76,8 @@ function sizes(ts: readonly tf.Tensor[]): number {
 }
 
 /** Copies the value of `t` into `out` at `at`, from the heap when possible. */
-function readInto(backend: WasmBackend | null, t: tf.Tensor, out: Float64Array, at: number): void {
-  out.set(backend && onHeap(backend, t) ? backend.typedArrayFromHeap(t as never) as Float32Array : t.dataSync() as Float32Array, at);
+function readInto(backend: WasmBackend, t: tf.Tensor, out: Float64Array, at: number): void {
+  out.set(onHeap(backend, t) ? backend.typedArrayFromHeap(t as never) as Float32Array : t.dataSync() as Float32Array, at);
 }
 
 /**
