@@ -51,7 +51,10 @@ export function takeBridgeCounts(): { reads: number; steps: number } {
 function wasmBackend(): WasmBackend | null {
   if (!enabled || tf.getBackend() !== "wasm") return null;
   const b = tf.backend() as unknown as Partial<WasmBackend>;
-  return typeof b.makeOutput === "function" && typeof b.typedArrayFromHeap === "function" && b.dataIdMap ? (b as WasmBackend) : null;
+  const engine = tf.engine() as unknown as Partial<Engine>;
+  const usable = typeof b.makeOutput === "function" && typeof b.typedArrayFromHeap === "function" && b.dataIdMap !== undefined &&
+    typeof engine.makeTensorFromTensorInfo === "function"; // a tfjs that renamed these takes the plain route
+  return usable ? (b as WasmBackend) : null;
 }
 
 /** A float32 tensor whose data the wasm backend holds (so a heap view of it is its value). */
