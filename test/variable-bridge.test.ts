@@ -115,6 +115,36 @@ for (const [name, make] of OPTIMIZERS) {
   });
 }
 
+/**
+ * An optimizer from outside the library (as a student would write one) that keeps last step's θ and ∇J by
+ * reference: it must see them unchanged at the next step, as the plain route's fresh vectors guarantee.
+ */
+function keepsItsVectors(): Optimizer {
+  let prevG: Float64Array | undefined, prevTheta: Float64Array | undefined, k = 0;
+  return {
+    name: "keeps-its-vectors", get iterations() { return k; }, currentLearningRate: () => 0.1, reset: () => { k = 0; },
+    step(theta, gradientAt) {
+      const g = gradientAt(theta);
+      for (let i = 0; i < theta.length; i++) {
+        // uses the previous step's vectors: wrong values if they were overwritten in the meantime
+        const back = prevTheta ? 0.01 * (prevTheta[i] - theta[i]) : 0;
+        theta[i] -= 0.1 * g[i] + 0.05 * (prevG ? prevG[i] : 0) - back;
+      }
+      prevG = g;
+      prevTheta = theta;
+      k++;
+    },
+  };
+}
+
+test("an optimizer from outside the library gets fresh θ and ∇J vectors: what it keeps stays unchanged", () => {
+  const plain = run(false, keepsItsVectors);
+  takeBridgeCounts();
+  const fast = run(true, keepsItsVectors);
+  assert.equal(takeBridgeCounts().steps, STEPS, "every step went through the bridge");
+  assertSame(plain, fast, "keeps-its-vectors");
+});
+
 test("variables reassigned by outside code between steps are re-read (and only those)", () => {
   const halve = (net: MatrixMlp, k: number) => {
     if (k === 3) tf.tidy(() => net.params[2].assign(tf.mul(net.params[2], 0.5)));
@@ -178,7 +208,7 @@ test("on the cpu backend the bridge steps aside and stepVariables takes the plai
   assert.ok(await tf.setBackend("cpu"));
   try {
     const v = tf.variable(tf.tensor1d([1, 2, 3]));
-    assert.equal(variableBridge({}, [v]), null);
+    assert.equal(variableBridge({}, [v], { lend: true }), null);
     takeBridgeCounts();
     stepVariables(sgd({ learningRate: 0.5 }), [v], () => ({ loss: tf.scalar(0), grads: [tf.tensor1d([1, 1, 2])] }));
     assert.deepEqual(Array.from(v.dataSync()), [0.5, 1.5, 2]);

@@ -85,18 +85,21 @@ function readInto(backend: WasmBackend, t: tf.Tensor, out: Float64Array, at: num
 
 /**
  * The bridge of one stepVariables call; `key` (the optimizer) names the θ kept between steps. Null when the
- * fast route does not apply (not wasm, or turned off): then the caller runs the plain route.
+ * fast route does not apply (not wasm, or turned off): then the caller runs the plain route. With `lend` the
+ * optimizer gets the kept vectors themselves (only for optimizers known not to hold on to θ or ∇J after a
+ * step: the library's own); otherwise fresh copies, as the plain route gives, so that an optimizer written by
+ * a student that keeps last step's gradient still sees it unchanged.
  */
-export function variableBridge(key: object, vars: readonly tf.Variable[]): VariableBridge | null {
+export function variableBridge(key: object, vars: readonly tf.Variable[], opts: { lend: boolean }): VariableBridge | null {
   const backend = wasmBackend();
-  return backend ? new VariableBridge(backend, key, vars) : null;
+  return backend ? new VariableBridge(backend, key, vars, opts.lend) : null;
 }
 
 export class VariableBridge {
   private state: Kept | undefined;
   private calls = 0;
 
-  constructor(private readonly backend: WasmBackend, private readonly key: object, private readonly vars: readonly tf.Variable[]) {}
+  constructor(private readonly backend: WasmBackend, private readonly key: object, private readonly vars: readonly tf.Variable[], private readonly lend: boolean) {}
 
   /** θ: the variables' values, concatenated, as float64 (the kept vector, refreshed where a variable changed). */
   read(): Float64Array {
@@ -125,17 +128,18 @@ export class VariableBridge {
     counts.steps++;
     this.state = s;
     this.calls = 0;
-    return s.theta;
+    return this.lend ? s.theta : s.theta.slice();
   }
 
   /**
-   * ∇J as float64: the gradients (one per variable, same order) concatenated. The vectors are reused: the
-   * k-th call of a step fills the k-th vector of the previous step (an optimizer may ask twice per step).
+   * ∇J as float64: the gradients (one per variable, same order) concatenated. When lent, the vectors are
+   * reused: the k-th call of a step fills the k-th vector of the previous step (an optimizer may ask twice).
    */
   gradients(grads: readonly tf.Tensor[]): Float64Array {
     const n = sizes(grads), pool = this.state!.grads;
-    let out = pool[this.calls];
-    if (!out || out.length !== n) out = pool[this.calls] = new Float64Array(n);
+    let out = this.lend ? pool[this.calls] : undefined;
+    if (!out || out.length !== n) out = new Float64Array(n);
+    if (this.lend) pool[this.calls] = out;
     this.calls++;
     let at = 0;
     for (const g of grads) {
@@ -146,14 +150,16 @@ export class VariableBridge {
   }
 
   /**
-   * Writes `v` into the variables (float32). With `rounded` (v is the kept θ) each entry of v is replaced by
-   * its float32 value, which the variable now holds, and the new dataIds are remembered.
+   * Writes `v` into the variables (float32). With `rounded` (v is θ after the step) the kept θ receives the
+   * float32 value of each entry, which the variable now holds, and the new dataIds are remembered.
    */
   write(v: Float64Array, rounded: boolean): void {
     const vars = this.vars, backend = this.backend;
     const n = sizes(vars);
     if (v.length !== n) throw new Error(`assignVector: the vector has ${v.length} entries but the variables have ${n}`);
     const engine = tf.engine() as unknown as Engine;
+    // the kept θ (v itself when lent; a copy handed out is left as the optimizer made it, as the plain route does)
+    const keptTheta = rounded ? this.state?.theta : undefined;
     let at = 0;
     for (let i = 0; i < vars.length; i++) {
       const p = vars[i];
@@ -168,7 +174,7 @@ export class VariableBridge {
       const out = backend.typedArrayFromHeap(info) as Float32Array;
       const size = p.size;
       out.set(v.subarray(at, at + size)); // float64 → float32, rounding to nearest as Float32Array.from does
-      if (rounded) v.set(out, at); // θ now holds what the variable holds: Math.fround of each entry
+      if (keptTheta) keptTheta.set(out, at); // the kept θ now holds what the variable holds: Math.fround of each entry
       const t = engine.makeTensorFromTensorInfo(info, backend);
       try {
         p.assign(t);

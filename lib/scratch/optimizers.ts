@@ -531,12 +531,12 @@ export function assignVector(vars: readonly tf.Variable[], v: Float64Array): voi
  * The optimizer may ask for the gradient at a look-ahead point: the variables are moved there for the call.
  * Returns the loss at the first gradient evaluation (NaN with readLoss false, which saves a read of the
  * loss). Disposes what `lossAndGrads` returns.
- * (On wasm the θ and ∇J vectors handed to the optimizer are reused from step to step: an optimizer that keeps
- * one of them for a later step keeps a copy, as the library's wrappers do.)
+ * (On wasm the library's own optimizers get θ and ∇J vectors reused from step to step; any other optimizer,
+ * e.g. one written in a notebook, gets fresh ones, so it may keep them.)
  */
 export function stepVariables(opt: Optimizer, vars: tf.Variable[], lossAndGrads: () => { loss: tf.Scalar; grads: tf.Tensor[] }, opts: { readLoss?: boolean } = {}): number {
   // On wasm the engine's bridge (lib/perf/variable-bridge.ts) gives the same float64 θ and ∇J without copies.
-  const bridge = variableBridge(opt, vars);
+  const bridge = variableBridge(opt, vars, { lend: opt instanceof BaseOptimizer });
   const theta = bridge ? bridge.read() : tensorsToVector(vars);
   let loss = Number.NaN, first = true;
   try {
