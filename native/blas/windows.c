@@ -1,0 +1,165 @@
+// Window kernels for backprop-lab's conv and pooling layers on the wasm backend (lib/perf/windows.ts):
+// im2col, col2im and the pooling way back, on Float32Array/Int32Array views of the wasm heap, so a tensor's
+// data is read and written in place. They follow lib/perf/windows.ts's JavaScript loops step by step (same
+// order of the additions, same rounding: JS adds in double and rounds to float32 when it stores), so both
+// routes give the same bits; test/windows-native.test.ts checks it.
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "windows.h"
+
+static void *view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
+  napi_typedarray_type type;
+  void *data;
+  napi_value buf;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, len, &data, &buf, &offset) != napi_ok || type != want) return NULL;
+  return data;
+}
+
+static napi_value fail(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+static int ints(napi_env env, napi_value *argv, int n, int32_t *out) {
+  for (int i = 0; i < n; i++)
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok || out[i] < 0) return 0;
+  return 1;
+}
+
+// im2col(x, src, C, out): out[w·C .. w·C + C) = x[src[w] .. src[w] + C), or zeros where src[w] < 0 (padding)
+static napi_value im2col(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 4) return fail(env, "im2col(x, src, C, out)");
+  size_t lx, ls, lo;
+  int32_t C;
+  float *x = view(env, argv[0], napi_float32_array, &lx), *out = view(env, argv[3], napi_float32_array, &lo);
+  int32_t *src = view(env, argv[1], napi_int32_array, &ls);
+  if (!x || !src || !out || !ints(env, argv + 2, 1, &C) || C < 1) return fail(env, "im2col: x, out Float32Array, src Int32Array, C ≥ 1");
+  if (lo < ls * (size_t)C) return fail(env, "im2col: out is shorter than src·C");
+  for (size_t w = 0; w < ls; w++) {
+    int32_t from = src[w];
+    float *o = out + w * C;
+    if (from < 0) {
+      memset(o, 0, sizeof(float) * C);
+    } else {
+      if ((size_t)from + C > lx) return fail(env, "im2col: src points past the end of x");
+      if (C == 1) *o = x[from];
+      else memcpy(o, x + from, sizeof(float) * C);
+    }
+  }
+  return NULL;
+}
+
+// col2im(cols, src, C, dx): dx = 0, then dx[src[w] + ci] += cols[w·C + ci] in the order of w (as the JS loop)
+static napi_value col2im(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 4) return fail(env, "col2im(cols, src, C, dx)");
+  size_t lc, ls, ld;
+  int32_t C;
+  float *cols = view(env, argv[0], napi_float32_array, &lc), *dx = view(env, argv[3], napi_float32_array, &ld);
+  int32_t *src = view(env, argv[1], napi_int32_array, &ls);
+  if (!cols || !src || !dx || !ints(env, argv + 2, 1, &C) || C < 1) return fail(env, "col2im: cols, dx Float32Array, src Int32Array, C ≥ 1");
+  if (lc < ls * (size_t)C) return fail(env, "col2im: cols is shorter than src·C");
+  for (size_t w = 0; w < ls; w++)
+    if (src[w] >= 0 && (size_t)src[w] + C > ld) return fail(env, "col2im: src points past the end of dx");
+  memset(dx, 0, sizeof(float) * ld);
+  for (size_t w = 0; w < ls; w++) {
+    int32_t to = src[w];
+    if (to < 0) continue;
+    const float *c = cols + w * C;
+    float *d = dx + to;
+    // float32 + float32 in double, rounded once to float32: the same as one float32 addition
+    for (int32_t ci = 0; ci < C; ci++) d[ci] = (float)((double)d[ci] + (double)c[ci]);
+  }
+  return NULL;
+}
+
+// poolBackward(d, winner | null, N, H, W, C, OH, OW, k, stride, dx): the way back of k × k pooling windows
+// (lib/perf/windows.ts poolBackward). avg: v = d[o] · (1/k²) stays a double, as in JS; max: d[o] to the winner.
+static napi_value pool_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 11) return fail(env, "poolBackward(d, winner | null, N, H, W, C, OH, OW, k, stride, dx)");
+  size_t ld, lw = 0, lx;
+  float *d = view(env, argv[0], napi_float32_array, &ld), *dx = view(env, argv[10], napi_float32_array, &lx);
+  napi_valuetype wt;
+  napi_typeof(env, argv[1], &wt);
+  int32_t *win = NULL;
+  if (wt != napi_null && wt != napi_undefined) {
+    win = view(env, argv[1], napi_int32_array, &lw);
+    if (!win) return fail(env, "poolBackward: winner must be an Int32Array or null");
+  }
+  int32_t g[8];
+  if (!d || !dx || !ints(env, argv + 2, 8, g)) return fail(env, "poolBackward: d, dx Float32Array and non-negative sizes");
+  int32_t N = g[0], H = g[1], W = g[2], C = g[3], OH = g[4], OW = g[5], k = g[6], s = g[7];
+  size_t outs = (size_t)N * OH * OW * C;
+  if (k < 1 || s < 1 || ld < outs || (win && lw < outs) || lx < (size_t)N * H * W * C) return fail(env, "poolBackward: arrays shorter than their shapes");
+  if ((int64_t)(OH - 1) * s + k > H || (int64_t)(OW - 1) * s + k > W) return fail(env, "poolBackward: windows do not fit in H × W");
+  memset(dx, 0, sizeof(float) * (size_t)N * H * W * C);
+  const double share = 1.0 / (double)(k * k);
+  size_t o = 0;
+  for (int32_t n = 0; n < N; n++) {
+    for (int32_t i = 0; i < OH; i++) {
+      for (int32_t j = 0; j < OW; j++) {
+        for (int32_t c = 0; c < C; c++, o++) {
+          if (win) {
+            int32_t p = win[o];
+            if (p < 0 || p >= k * k) return fail(env, "poolBackward: a winner index is outside its window");
+            int32_t a = p / k, b = p - a * k;
+            float *t = dx + ((size_t)(n * H + i * s + a) * W + j * s + b) * C + c;
+            *t = (float)((double)*t + (double)d[o]);
+          } else {
+            const double v = (double)d[o] * share;
+            for (int32_t a = 0; a < k; a++) {
+              float *row = dx + ((size_t)(n * H + i * s + a) * W + j * s) * C + c;
+              for (int32_t b = 0; b < k; b++) row[b * C] = (float)((double)row[b * C] + v);
+            }
+          }
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+// transpose2d(a, rows, cols, out): out[c·rows + r] = a[r·cols + c], in tiles (a copy: same bits)
+static napi_value transpose2d(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 4) return fail(env, "transpose2d(a, rows, cols, out)");
+  size_t la, lo;
+  int32_t rc[2];
+  float *a = view(env, argv[0], napi_float32_array, &la), *out = view(env, argv[3], napi_float32_array, &lo);
+  if (!a || !out || !ints(env, argv + 1, 2, rc)) return fail(env, "transpose2d: a, out Float32Array, rows, cols ≥ 0");
+  size_t R = rc[0], Cn = rc[1];
+  if (la < R * Cn || lo < R * Cn) return fail(env, "transpose2d: an array is shorter than rows·cols");
+  const size_t T = 32;
+  for (size_t r0 = 0; r0 < R; r0 += T) {
+    size_t r1 = r0 + T < R ? r0 + T : R;
+    for (size_t c0 = 0; c0 < Cn; c0 += T) {
+      size_t c1 = c0 + T < Cn ? c0 + T : Cn;
+      for (size_t r = r0; r < r1; r++)
+        for (size_t c = c0; c < c1; c++) out[c * R + r] = a[r * Cn + c];
+    }
+  }
+  return NULL;
+}
+
+void define_window_kernels(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"im2col", NULL, im2col, NULL, NULL, NULL, napi_default, NULL},
+      {"col2im", NULL, col2im, NULL, NULL, NULL, napi_default, NULL},
+      {"poolBackward", NULL, pool_backward, NULL, NULL, NULL, napi_default, NULL},
+      {"transpose2d", NULL, transpose2d, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}
