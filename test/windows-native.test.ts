@@ -16,7 +16,7 @@ import { initBackend } from "../lib/backend";
 import { Rng } from "../lib/random";
 import { Pads, col2im, im2col, poolBackward, forceJsWindows, windowsRoute } from "../lib/perf/windows";
 import { nativeStatus } from "../lib/perf/native";
-import { againstCpu, nativeConvKernels } from "../lib/perf/conv-grads";
+import { againstCpu, installWasmConvGrads, nativeConvKernels, uninstallWasmConvGrads } from "../lib/perf/conv-grads";
 import { lenet5 } from "../lib/nn/lenet";
 import { trainingContext } from "../lib/nn/layer";
 
@@ -164,7 +164,7 @@ test("native im2col equals tfjs's cpu backend (tf.pad + tf.slice), and the max-p
 });
 
 test("the wasm conv kernels (native where the addon is loaded) equal the cpu backend's", async () => {
-  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D"]);
+  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Transpose"]);
   const cases: { x: [number, number, number, number]; f: number[]; s: number; pad: "valid" | "same" }[] = [
     { x: [64, 28, 28, 1], f: [5, 5, 1, 6], s: 1, pad: "same" },   // LeNet-5's C1
     { x: [64, 14, 14, 6], f: [5, 5, 6, 16], s: 1, pad: "valid" }, // C3
@@ -188,4 +188,19 @@ test("the wasm conv kernels (native where the addon is loaded) equal the cpu bac
     const out = [shape[0], Math.floor((shape[1] - k) / s) + 1, Math.floor((shape[2] - k) / s) + 1, shape[3]];
     close(await againstCpu(() => tf.grad((x) => tf.mul(tf.avgPool(x as tf.Tensor4D, k, s, "valid"), random(out, new Rng(50 + i))).sum())(random(shape, new Rng(60 + i)) as tf.Tensor4D)), `AvgPoolGrad case ${i}`);
   }
+});
+
+test("the native Transpose gives the stock wasm kernel's bits (matrices, batches of them; other perms go to the stock one)", () => {
+  const rng = new Rng(77);
+  const cases: [number[], number[]][] = [[[50, 25], [1, 0]], [[1, 7], [1, 0]], [[33, 65], [1, 0]], [[3, 4, 5], [0, 2, 1]], [[3, 4, 5], [2, 1, 0]], [[2, 3, 4, 5], [0, 1, 3, 2]]];
+  for (const [shape, perm] of cases) {
+    const x = random(shape, rng);
+    const ours = tf.tidy(() => Float32Array.from(tf.transpose(x, perm).dataSync()));
+    uninstallWasmConvGrads();
+    const stock = tf.tidy(() => Float32Array.from(tf.transpose(x, perm).dataSync()));
+    installWasmConvGrads();
+    assertSameBits(ours, stock, `transpose ${JSON.stringify(shape)} by ${JSON.stringify(perm)}`);
+    x.dispose();
+  }
+  if (native()) assert.ok(nativeConvKernels().includes("Transpose"));
 });

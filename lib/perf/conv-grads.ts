@@ -19,6 +19,7 @@
  *   Conv2DBackpropInput     ∂q/∂x = col2im(∂q/∂out W̃ᵀ)
  *   Conv2DBackpropFilter    ∂q/∂W̃ = X̃ᵀ ∂q/∂out
  *   AvgPoolGrad             ∂q/∂out / k² spread over each window (valid windows, square, one stride)
+ *   Transpose               of the last two axes (a copy: same bits)
  *
  * with X̃ filled in C on the wasm heap (native/blas/windows.c). What they do not handle (NCHW, dilation,
  * unequal strides, PReLU, other activations, padded pooling) goes to the stock kernel. They equal the cpu
@@ -180,12 +181,29 @@ function nativeAvgPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo |
   return out;
 }
 
+/**
+ * Transpose of a matrix (or of the last two axes of a batch of them): a tiled copy in C, same bits as the
+ * stock kernel. The hand-written conv layer's ∂q/∂W̃ = X̃ᵀ δ transposes X̃ [N·OH·OW, KH·KW·CI] every step.
+ */
+function nativeTranspose({ inputs, backend, attrs }: KernelArgs & { attrs: { perm?: number[] } }): TensorInfo | null {
+  const blas = nativeAddon();
+  const x = inputs.x, perm = (attrs as { perm?: number[] }).perm ?? [];
+  const r = x.shape.length;
+  if (!blas || x.dtype !== "float32" || r < 2 || perm.length !== r || perm.some((p, i) => p !== (i < r - 2 ? i : i === r - 2 ? r - 1 : r - 2))) return null;
+  const rows = x.shape[r - 2], cols = x.shape[r - 1], batch = x.shape.slice(0, r - 2).reduce((a, d) => a * d, 1);
+  const out = backend.makeOutput([...x.shape.slice(0, r - 2), cols, rows], "float32");
+  const xs = backend.typedArrayFromHeap(x), os = backend.typedArrayFromHeap(out), m = rows * cols;
+  for (let i = 0; i < batch; i++) blas.transpose2d(xs.subarray(i * m, (i + 1) * m), rows, cols, os.subarray(i * m, (i + 1) * m));
+  return out;
+}
+
 /** The stock wasm kernels replaced by native ones, with the replacement built from the stock one. */
 const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Conv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
   FusedConv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
   Conv2DBackpropInput: (stock) => (a) => nativeConv(a, "input") ?? stock(a),
   AvgPoolGrad: (stock) => (a) => nativeAvgPoolGrad(a) ?? stock(a),
+  Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
 };
 const replaced = new Map<string, tf.KernelConfig>();
 
