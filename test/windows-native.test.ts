@@ -164,7 +164,7 @@ test("native im2col equals tfjs's cpu backend (tf.pad + tf.slice), and the max-p
 });
 
 test("the wasm conv kernels (native where the addon is loaded) equal the cpu backend's", async () => {
-  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Transpose"]);
+  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Tanh", "Transpose"]);
   const cases: { x: [number, number, number, number]; f: number[]; s: number; pad: "valid" | "same" }[] = [
     { x: [64, 28, 28, 1], f: [5, 5, 1, 6], s: 1, pad: "same" },   // LeNet-5's C1
     { x: [64, 14, 14, 6], f: [5, 5, 6, 16], s: 1, pad: "valid" }, // C3
@@ -203,4 +203,20 @@ test("the native Transpose gives the stock wasm kernel's bits (matrices, batches
     x.dispose();
   }
   if (native()) assert.ok(nativeConvKernels().includes("Transpose"));
+});
+
+test("the native Tanh gives the stock wasm kernel's bits on every exponent range, signs, zeros, subnormals, inf, NaN", () => {
+  const rng = new Rng(1234);
+  const bits: number[] = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x00000001, 0x007fffff, 0x00800000];
+  for (const edge of [0x3f0c9f54, 0x3e82c578, 0x41200000, 0x3eb17218, 0x3f851592, 0x33000000, 0x4195b844]) for (let d = -2; d <= 2; d++) bits.push(edge + d, (edge + d) | 0x80000000);
+  for (let e = 0; e < 512; e++) for (let i = 0; i < 64; i++) bits.push(((e << 23) | Math.floor(rng.uniform() * 0x800000)) >>> 0);
+  const x = tf.tensor1d(new Float32Array(Uint32Array.from(bits).buffer));
+  const ours = Float32Array.from(tf.tidy(() => tf.tanh(x)).dataSync());
+  uninstallWasmConvGrads();
+  const stock = Float32Array.from(tf.tidy(() => tf.tanh(x)).dataSync());
+  installWasmConvGrads();
+  x.dispose();
+  for (let i = 0; i < stock.length; i++) if (Number.isNaN(stock[i])) { stock[i] = NaN; ours[i] = Number.isNaN(ours[i]) ? NaN : ours[i]; }
+  assertSameBits(ours, stock, "tanh");
+  if (native()) assert.ok(nativeConvKernels().includes("Tanh"));
 });

@@ -20,10 +20,12 @@
  *   Conv2DBackpropFilter    ∂q/∂W̃ = X̃ᵀ ∂q/∂out
  *   AvgPoolGrad             ∂q/∂out / k² spread over each window (valid windows, square, one stride)
  *   Transpose               of the last two axes (a copy: same bits)
+ *   Tanh                    musl's tanhf, the code the wasm kernel runs, 8 lanes at a time (same bits)
  *
  * with X̃ filled in C on the wasm heap (native/blas/windows.c). What they do not handle (NCHW, dilation,
- * unequal strides, PReLU, other activations, padded pooling) goes to the stock kernel. They equal the cpu
- * backend's kernels within float32 rounding (test/windows-native.test.ts).
+ * unequal strides, PReLU, other activations, padded pooling) goes to the stock kernel. The conv and pooling
+ * kernels equal the cpu backend's within float32 rounding; Transpose and Tanh give the stock wasm kernels'
+ * bits, so the hand-written layers (which use them) keep their values (test/windows-native.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon } from "./native";
@@ -197,6 +199,20 @@ function nativeTranspose({ inputs, backend, attrs }: KernelArgs & { attrs: { per
   return out;
 }
 
+/**
+ * Tanh with musl's tanhf transcribed in C (native/blas/elementwise.c): the wasm kernel runs the same code
+ * compiled to wasm, so the bits are the same (checked on every float32 once, sampled in the tests), here
+ * without branches on 8 lanes. LeNet-5's tanh layers are its largest kernel after the windows (8 calls —
+ * the backward pass recomputes tanh — 13 ms of a 33 ms step).
+ */
+function nativeTanh({ inputs, backend }: KernelArgs): TensorInfo | null {
+  const blas = nativeAddon(), x = inputs.x;
+  if (!blas || x.dtype !== "float32") return null;
+  const out = backend.makeOutput(x.shape.slice(), "float32");
+  blas.tanh(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out));
+  return out;
+}
+
 /** The stock wasm kernels replaced by native ones, with the replacement built from the stock one. */
 const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Conv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
@@ -204,6 +220,7 @@ const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Conv2DBackpropInput: (stock) => (a) => nativeConv(a, "input") ?? stock(a),
   AvgPoolGrad: (stock) => (a) => nativeAvgPoolGrad(a) ?? stock(a),
   Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
+  Tanh: (stock) => (a) => nativeTanh(a) ?? stock(a),
 };
 const replaced = new Map<string, tf.KernelConfig>();
 

@@ -1,7 +1,8 @@
 /**
  * The one native addon of the library (native/blas, built by tools/build-native.js in `npm install` where a C
- * compiler and libopenblas-dev exist): OpenBLAS's sgemm (lib/perf/blas.ts) and the window kernels im2col,
- * col2im and the pooling way back (lib/perf/windows.ts), all working on views of the wasm heap. Loaded once;
+ * compiler and libopenblas-dev exist): OpenBLAS's sgemm (lib/perf/blas.ts), the window kernels im2col,
+ * col2im and the pooling way back (lib/perf/windows.ts), a transpose and musl's tanh (lib/perf/conv-grads.ts),
+ * all working on views of the wasm heap. Loaded once;
  * where it is missing the callers keep their wasm/JavaScript routes and `nativeStatus()` says why.
  * BACKPROP_BLAS=0 turns it off.
  */
@@ -14,6 +15,7 @@ export interface NativeAddon {
   col2im(cols: Float32Array, src: Int32Array, C: number, dx: Float32Array): void;
   poolBackward(d: Float32Array, winner: Int32Array | null, N: number, H: number, W: number, C: number, OH: number, OW: number, k: number, stride: number, dx: Float32Array): void;
   transpose2d(a: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  tanh(x: Float32Array, out: Float32Array): void;
 }
 
 let addon: NativeAddon | null | undefined;
@@ -31,7 +33,7 @@ export function nativeAddon(): NativeAddon | null {
   const file = path.join(__dirname, "..", "..", "native", "blas", "build", "Release", "bp_blas.node");
   try {
     const a = require(file) as NativeAddon;
-    if (typeof a.im2col !== "function") throw new Error("an older build without the window kernels: run `npm run build-native`");
+    if (typeof a.im2col !== "function" || typeof a.tanh !== "function") throw new Error("an older build without the window kernels: run `npm run build-native`");
     a.setThreads(1);
     addon = a;
   } catch (e) {

@@ -59,7 +59,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, 2, props);
-  define_window_kernels(env, exports);   // im2col, col2im, pooling way back (windows.c)
+  define_window_kernels(env, exports);        // im2col, col2im, pooling way back (windows.c)
+  define_elementwise_kernels(env, exports);   // tanh as wasm computes it (elementwise.c)
   return exports;
 }
 
