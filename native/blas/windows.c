@@ -29,52 +29,51 @@ static int ints(napi_env env, napi_value *argv, int n, int32_t *out) {
   return 1;
 }
 
-// im2col(x, src, C, out): out[w·C .. w·C + C) = x[src[w] .. src[w] + C), or zeros where src[w] < 0 (padding)
-static napi_value im2col(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
+// The arguments of im2col and col2im: an image (x or dx), the window map src, C and the window rows (out or
+// cols), image first for im2col, rows first for col2im. 0 (with a JS error thrown) when they do not fit.
+typedef struct { float *image, *rows; int32_t *src; size_t limage, lsrc; int32_t C; } window_args;
+
+static int parse_window_args(napi_env env, napi_callback_info info, const char *usage, int image_first, window_args *w) {
+  size_t argc = 4, lrows;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 4) return fail(env, "im2col(x, src, C, out)");
-  size_t lx, ls, lo;
-  int32_t C;
-  float *x = view(env, argv[0], napi_float32_array, &lx), *out = view(env, argv[3], napi_float32_array, &lo);
-  int32_t *src = view(env, argv[1], napi_int32_array, &ls);
-  if (!x || !src || !out || !ints(env, argv + 2, 1, &C) || C < 1) return fail(env, "im2col: x, out Float32Array, src Int32Array, C ≥ 1");
-  if (lo < ls * (size_t)C) return fail(env, "im2col: out is shorter than src·C");
-  for (size_t w = 0; w < ls; w++) {
-    int32_t from = src[w];
-    float *o = out + w * C;
-    if (from < 0) {
-      memset(o, 0, sizeof(float) * C);
-    } else {
-      if ((size_t)from + C > lx) return fail(env, "im2col: src points past the end of x");
-      if (C == 1) *o = x[from];
-      else memcpy(o, x + from, sizeof(float) * C);
-    }
+  if (argc != 4) return fail(env, usage), 0;
+  w->image = view(env, argv[image_first ? 0 : 3], napi_float32_array, &w->limage);
+  w->rows = view(env, argv[image_first ? 3 : 0], napi_float32_array, &lrows);
+  w->src = view(env, argv[1], napi_int32_array, &w->lsrc);
+  if (!w->image || !w->rows || !w->src || !ints(env, argv + 2, 1, &w->C) || w->C < 1) return fail(env, usage), 0;
+  if (lrows < w->lsrc * (size_t)w->C) return fail(env, "window rows shorter than src·C"), 0;
+  for (size_t i = 0; i < w->lsrc; i++)
+    if (w->src[i] >= 0 && (size_t)w->src[i] + w->C > w->limage) return fail(env, "src points past the end of the image"), 0;
+  return 1;
+}
+
+// im2col(x, src, C, out): out[w·C .. w·C + C) = x[src[w] .. src[w] + C), or zeros where src[w] < 0 (padding)
+static napi_value im2col(napi_env env, napi_callback_info info) {
+  window_args a;
+  if (!parse_window_args(env, info, "im2col(x: Float32Array, src: Int32Array, C ≥ 1, out: Float32Array)", 1, &a)) return NULL;
+  const int32_t C = a.C;
+  for (size_t w = 0; w < a.lsrc; w++) {
+    int32_t from = a.src[w];
+    float *o = a.rows + w * C;
+    if (from < 0) memset(o, 0, sizeof(float) * C);
+    else if (C == 1) *o = a.image[from];
+    else memcpy(o, a.image + from, sizeof(float) * C);
   }
   return NULL;
 }
 
 // col2im(cols, src, C, dx): dx = 0, then dx[src[w] + ci] += cols[w·C + ci] in the order of w (as the JS loop)
 static napi_value col2im(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 4) return fail(env, "col2im(cols, src, C, dx)");
-  size_t lc, ls, ld;
-  int32_t C;
-  float *cols = view(env, argv[0], napi_float32_array, &lc), *dx = view(env, argv[3], napi_float32_array, &ld);
-  int32_t *src = view(env, argv[1], napi_int32_array, &ls);
-  if (!cols || !src || !dx || !ints(env, argv + 2, 1, &C) || C < 1) return fail(env, "col2im: cols, dx Float32Array, src Int32Array, C ≥ 1");
-  if (lc < ls * (size_t)C) return fail(env, "col2im: cols is shorter than src·C");
-  for (size_t w = 0; w < ls; w++)
-    if (src[w] >= 0 && (size_t)src[w] + C > ld) return fail(env, "col2im: src points past the end of dx");
-  memset(dx, 0, sizeof(float) * ld);
-  for (size_t w = 0; w < ls; w++) {
-    int32_t to = src[w];
+  window_args a;
+  if (!parse_window_args(env, info, "col2im(cols: Float32Array, src: Int32Array, C ≥ 1, dx: Float32Array)", 0, &a)) return NULL;
+  const int32_t C = a.C;
+  memset(a.image, 0, sizeof(float) * a.limage);
+  for (size_t w = 0; w < a.lsrc; w++) {
+    int32_t to = a.src[w];
     if (to < 0) continue;
-    const float *c = cols + w * C;
-    float *d = dx + to;
+    const float *c = a.rows + w * C;
+    float *d = a.image + to;
     // float32 + float32 in double, rounded once to float32: the same as one float32 addition
     for (int32_t ci = 0; ci < C; ci++) d[ci] = (float)((double)d[ci] + (double)c[ci]);
   }
