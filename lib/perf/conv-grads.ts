@@ -29,7 +29,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeAddon } from "./native";
-import { Pads, windowSources } from "./windows";
+import { Pads, windowGeometry } from "./windows";
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
 interface WasmBackend {
@@ -110,9 +110,9 @@ function nativeGeometry(xShape: number[], filterShape: number[], attrs: ConvAttr
   const p = info.padInfo;
   const pads: Pads = [[p.top, p.bottom], [p.left, p.right]];
   if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return null;
-  const map = windowSources(xShape, info.filterHeight, info.filterWidth, info.strideHeight, pads);
+  const map = windowGeometry(xShape, info.filterHeight, info.filterWidth, info.strideHeight, pads);
   if (map.OH !== info.outHeight || map.OW !== info.outWidth) return null;
-  return { map, CO: info.outChannels, P: map.N * map.OH * map.OW };
+  return { map, CO: info.outChannels, P: map.P };
 }
 
 /**
@@ -148,10 +148,10 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
     if (which === "input") {
       // ∂q/∂X̃ = δ W̃ᵀ [P, K], then added back into the windows
       blas.sgemm(false, true, P, K, CO, backend.typedArrayFromHeap(inputs.dy), backend.typedArrayFromHeap(inputs.filter), cs, 0);
-      blas.col2im(cs, map.src, C, os);
+      blas.col2im(cs, map.ints, os);
       return out;
     }
-    blas.im2col(backend.typedArrayFromHeap(x!), map.src, C, cs);
+    blas.im2col(backend.typedArrayFromHeap(x!), map.ints, cs);
     if (which === "filter") {
       blas.sgemm(true, false, K, CO, P, cs, backend.typedArrayFromHeap(inputs.dy), os, 0);   // X̃ᵀ δ
       return out;

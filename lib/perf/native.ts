@@ -11,8 +11,9 @@ import * as path from "path";
 export interface NativeAddon {
   sgemm(tA: boolean, tB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array, beta: number): void;
   setThreads(n: number): void;
-  im2col(x: Float32Array, src: Int32Array, C: number, out: Float32Array): void;
-  col2im(cols: Float32Array, src: Int32Array, C: number, dx: Float32Array): void;
+  /** geometry: [N, H, W, C, KH, KW, stride, top, left, OH, OW] (lib/perf/windows.ts windowGeometry). */
+  im2col(x: Float32Array, geometry: Int32Array, out: Float32Array): void;
+  col2im(cols: Float32Array, geometry: Int32Array, dx: Float32Array): void;
   poolBackward(d: Float32Array, winner: Int32Array | null, N: number, H: number, W: number, C: number, OH: number, OW: number, k: number, stride: number, dx: Float32Array): void;
   transpose2d(a: Float32Array, rows: number, cols: number, out: Float32Array): void;
   tanh(x: Float32Array, out: Float32Array): void;

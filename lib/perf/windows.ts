@@ -12,7 +12,8 @@
  *
  * On the wasm backend with the native addon (lib/perf/native.ts) the same loops run in C (native/blas/windows.c)
  * on the wasm heap: the output is allocated there and filled in place, no dataSync copy out and no tensor copy
- * back in. The C loops add in the same order and round the same way, so both routes give the same bits
+ * back in; C walks the windows directly (one contiguous run of x per window row) instead of through the map.
+ * The C loops add in the same order and round the same way, so both routes give the same bits
  * (test/windows-native.test.ts); `windowsRoute()` says which one runs.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -31,12 +32,22 @@ function geometry(shape: readonly number[], kh: number, kw: number, stride: numb
 }
 
 /**
+ * The window geometry as the native kernels take it, [N, H, W, C, KH, KW, stride, top, left, OH, OW], with
+ * the sizes of im2col's output (P rows of K): they walk the windows directly, no map needed.
+ */
+export function windowGeometry(shape: readonly number[], kh: number, kw: number, stride: number, pads: Pads) {
+  const g = geometry(shape, kh, kw, stride, pads);
+  const ints = Int32Array.from([g.N, g.H, g.W, g.C, kh, kw, stride, g.top, g.left, g.OH, g.OW]);
+  return { ...g, K: kh * kw * g.C, P: g.N * g.OH * g.OW, ints };
+}
+
+/**
  * Where each window entry of im2col comes from: `src[w]` is the offset in x's data of the C values of entry w
  * (entries in im2col's order: n, i, j, a, c), or −1 for padding. im2col reads through it and col2im adds back
  * through it, so the two are adjoint by construction. A layer asks for the same geometry at every step: the
  * last few maps are kept.
  */
-export function windowSources(shape: readonly number[], kh: number, kw: number, stride: number, pads: Pads) {
+function windowSources(shape: readonly number[], kh: number, kw: number, stride: number, pads: Pads) {
   const key = `${shape.join(",")}|${kh},${kw},${stride}|${pads.flat().join(",")}`;
   const hit = sourceMaps.get(key);
   if (hit) return hit;
@@ -62,8 +73,7 @@ export function windowSources(shape: readonly number[], kh: number, kw: number, 
   sourceMaps.set(key, map);
   return map;
 }
-const sourceMaps = new Map<string, WindowMap>();
-export type WindowMap = ReturnType<typeof geometry> & { K: number; src: Int32Array };
+const sourceMaps = new Map<string, ReturnType<typeof geometry> & { K: number; src: Int32Array }>();
 
 type Info = { dataId: object; shape: number[]; dtype: string };
 /** The parts of tfjs's wasm backend used here (makeOutput, then views: makeOutput can grow the heap). */
@@ -108,13 +118,14 @@ function adopt(info: Info): tf.Tensor {
 /** The windows of x [N, H, W, C] as rows: [N·OH·OW, KH·KW·C], columns in the order (a, c, ci). */
 export function im2col(x: tf.Tensor, kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor2D {
   if (x.rank !== 4) throw new Error(`im2col: x should be [N, H, W, C], got [${x.shape.join(", ")}]`);
-  const { N, C, OH, OW, K, src } = windowSources(x.shape, kh, kw, stride, pads);
   const b = x.dtype === "float32" ? nativeHeap(x) : null;
   if (b) {
-    const out = b.makeOutput([N * OH * OW, K], "float32");
-    nativeAddon()!.im2col(f32(b, x), src, C, f32(b, out));
+    const g = windowGeometry(x.shape, kh, kw, stride, pads);
+    const out = b.makeOutput([g.P, g.K], "float32");
+    nativeAddon()!.im2col(f32(b, x), g.ints, f32(b, out));
     return adopt(out) as tf.Tensor2D;
   }
+  const { N, C, OH, OW, K, src } = windowSources(x.shape, kh, kw, stride, pads);
   const xs = x.dataSync() as Float32Array;
   const out = new Float32Array(N * OH * OW * K);   // zeros: the padding
   for (let w = 0, k = 0; w < src.length; w++, k += C) {
@@ -128,14 +139,15 @@ export function im2col(x: tf.Tensor, kh: number, kw: number, stride: number, pad
 
 /** The adjoint of `im2col`: every row's entries added back to the input position they came from. */
 export function col2im(cols: tf.Tensor, xShape: readonly number[], kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor4D {
-  const { N, H, W, C, OH, OW, K, src } = windowSources(xShape, kh, kw, stride, pads);
-  if (cols.size !== N * OH * OW * K) throw new Error(`col2im: ${cols.size} values, expected [${N * OH * OW}, ${K}]`);
+  const g = windowGeometry(xShape, kh, kw, stride, pads);
+  if (cols.size !== g.P * g.K) throw new Error(`col2im: ${cols.size} values, expected [${g.P}, ${g.K}]`);
   const b = cols.dtype === "float32" ? nativeHeap(cols) : null;
   if (b) {
     const out = b.makeOutput(xShape.slice(), "float32");
-    nativeAddon()!.col2im(f32(b, cols), src, C, f32(b, out));
+    nativeAddon()!.col2im(f32(b, cols), g.ints, f32(b, out));
     return adopt(out) as tf.Tensor4D;
   }
+  const { N, H, W, C, src } = windowSources(xShape, kh, kw, stride, pads);
   const cs = cols.dataSync() as Float32Array;
   const dx = new Float32Array(N * H * W * C);
   for (let w = 0, k = 0; w < src.length; w++, k += C) {

@@ -3,7 +3,7 @@
     {
       "target_name": "bp_blas",
       "sources": ["blas.c", "windows.c", "elementwise.c"],
-      "cflags": ["-O2", "-ffp-contract=off", "-Wno-psabi"],
+      "cflags": ["-O2", "-ffp-contract=off", "-fno-tree-loop-distribute-patterns", "-Wno-psabi"],
       "libraries": ["-lopenblas"]
     }
   ]

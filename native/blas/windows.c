@@ -29,54 +29,88 @@ static int ints(napi_env env, napi_value *argv, int n, int32_t *out) {
   return 1;
 }
 
-// The arguments of im2col and col2im: an image (x or dx), the window map src, C and the window rows (out or
-// cols), image first for im2col, rows first for col2im. 0 (with a JS error thrown) when they do not fit.
-typedef struct { float *image, *rows; int32_t *src; size_t limage, lsrc; int32_t C; } window_args;
+// The arguments of im2col and col2im: an image (x or dx), the geometry g = [N, H, W, C, KH, KW, stride, top,
+// left, OH, OW] (Int32Array) and the window rows (out or cols, [N·OH·OW, KH·KW·C]); image first for im2col,
+// rows first for col2im. 0 (with a JS error thrown) when they do not fit. Rows that fall in the padding are
+// never read or written in the image, so any OH, OW is safe.
+typedef struct { float *image, *rows; int32_t N, H, W, C, KH, KW, s, top, left, OH, OW; } window_args;
 
 static int parse_window_args(napi_env env, napi_callback_info info, const char *usage, int image_first, window_args *w) {
-  size_t argc = 4, lrows;
-  napi_value argv[4];
+  size_t argc = 3, limage, lrows, lg;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 4) return fail(env, usage), 0;
-  w->image = view(env, argv[image_first ? 0 : 3], napi_float32_array, &w->limage);
-  w->rows = view(env, argv[image_first ? 3 : 0], napi_float32_array, &lrows);
-  w->src = view(env, argv[1], napi_int32_array, &w->lsrc);
-  if (!w->image || !w->rows || !w->src || !ints(env, argv + 2, 1, &w->C) || w->C < 1) return fail(env, usage), 0;
-  if (lrows < w->lsrc * (size_t)w->C) return fail(env, "window rows shorter than src·C"), 0;
-  for (size_t i = 0; i < w->lsrc; i++)
-    if (w->src[i] >= 0 && (size_t)w->src[i] + w->C > w->limage) return fail(env, "src points past the end of the image"), 0;
+  if (argc != 3) return fail(env, usage), 0;
+  w->image = view(env, argv[image_first ? 0 : 2], napi_float32_array, &limage);
+  w->rows = view(env, argv[image_first ? 2 : 0], napi_float32_array, &lrows);
+  int32_t *g = view(env, argv[1], napi_int32_array, &lg);
+  if (!w->image || !w->rows || !g || lg != 11) return fail(env, usage), 0;
+  for (int i = 0; i < 11; i++) if (g[i] < 0) return fail(env, "window geometry: negative entry"), 0;
+  w->N = g[0], w->H = g[1], w->W = g[2], w->C = g[3], w->KH = g[4], w->KW = g[5], w->s = g[6], w->top = g[7], w->left = g[8], w->OH = g[9], w->OW = g[10];
+  if (w->C < 1 || w->KH < 1 || w->KW < 1 || w->s < 1) return fail(env, "window geometry: C, KH, KW and stride must be ≥ 1"), 0;
+  if (limage < (size_t)w->N * w->H * w->W * w->C || lrows < (size_t)w->N * w->OH * w->OW * w->KH * w->KW * w->C) return fail(env, "window arrays shorter than their geometry"), 0;
   return 1;
 }
 
-// im2col(x, src, C, out): out[w·C .. w·C + C) = x[src[w] .. src[w] + C), or zeros where src[w] < 0 (padding)
+// The columns c of a window row that fall inside the image: [lo, hi) (the rest is padding).
+static void inside(const window_args *a, int32_t j, int32_t *lo, int32_t *hi) {
+  int32_t q0 = j * a->s - a->left;   // image column of c = 0
+  *lo = q0 < 0 ? (-q0 < a->KW ? -q0 : a->KW) : 0;   // a window may lie wholly in the padding
+  *hi = a->W - q0 < a->KW ? a->W - q0 : a->KW;
+  if (*hi < *lo) *hi = *lo;
+}
+
+// im2col(x, g, out): out[(n, i, j), (a, c, ci)] = x[n, s·i + a − top, s·j + c − left, ci], 0 in the padding;
+// each window row is one contiguous run of x (its columns inside the image)
 static napi_value im2col(napi_env env, napi_callback_info info) {
   window_args a;
-  if (!parse_window_args(env, info, "im2col(x: Float32Array, src: Int32Array, C ≥ 1, out: Float32Array)", 1, &a)) return NULL;
-  const int32_t C = a.C;
-  for (size_t w = 0; w < a.lsrc; w++) {
-    int32_t from = a.src[w];
-    float *o = a.rows + w * C;
-    if (from < 0) memset(o, 0, sizeof(float) * C);
-    else if (C == 1) *o = a.image[from];
-    else memcpy(o, a.image + from, sizeof(float) * C);
-  }
+  if (!parse_window_args(env, info, "im2col(x: Float32Array, geometry: Int32Array(11), out: Float32Array)", 1, &a)) return NULL;
+  const size_t C = a.C, run = (size_t)a.KW * C;
+  float *o = a.rows;
+  for (int32_t n = 0; n < a.N; n++)
+    for (int32_t i = 0; i < a.OH; i++)
+      for (int32_t j = 0; j < a.OW; j++) {
+        int32_t lo, hi;
+        inside(&a, j, &lo, &hi);
+        for (int32_t r0 = 0; r0 < a.KH; r0++, o += run) {
+          int32_t r = i * a.s + r0 - a.top;
+          // runs are short (LeNet-5's C1: 5 floats): plain loops, not memcpy/memset calls
+          // (binding.gyp: -fno-tree-loop-distribute-patterns keeps gcc from turning them back into calls)
+          if (r < 0 || r >= a.H) {
+            for (size_t e = 0; e < run; e++) o[e] = 0;
+            continue;
+          }
+          const float *from = a.image + (((size_t)n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
+          const size_t e0 = lo * C, e1 = hi * C;
+          for (size_t e = 0; e < e0; e++) o[e] = 0;
+          for (size_t e = e0; e < e1; e++) o[e] = from[e - e0];
+          for (size_t e = e1; e < run; e++) o[e] = 0;
+        }
+      }
   return NULL;
 }
 
-// col2im(cols, src, C, dx): dx = 0, then dx[src[w] + ci] += cols[w·C + ci] in the order of w (as the JS loop)
+// col2im(cols, g, dx): dx = 0, then every entry of cols added to the image position it came from, in the
+// order of lib/perf/windows.ts's loop (window rows n, i, j, a, c, then channels)
 static napi_value col2im(napi_env env, napi_callback_info info) {
   window_args a;
-  if (!parse_window_args(env, info, "col2im(cols: Float32Array, src: Int32Array, C ≥ 1, dx: Float32Array)", 0, &a)) return NULL;
-  const int32_t C = a.C;
-  memset(a.image, 0, sizeof(float) * a.limage);
-  for (size_t w = 0; w < a.lsrc; w++) {
-    int32_t to = a.src[w];
-    if (to < 0) continue;
-    const float *c = a.rows + w * C;
-    float *d = a.image + to;
-    // float32 + float32 in double, rounded once to float32: the same as one float32 addition
-    for (int32_t ci = 0; ci < C; ci++) d[ci] = (float)((double)d[ci] + (double)c[ci]);
-  }
+  if (!parse_window_args(env, info, "col2im(cols: Float32Array, geometry: Int32Array(11), dx: Float32Array)", 0, &a)) return NULL;
+  const size_t C = a.C, run = (size_t)a.KW * C;
+  memset(a.image, 0, sizeof(float) * (size_t)a.N * a.H * a.W * C);
+  const float *c = a.rows;
+  for (int32_t n = 0; n < a.N; n++)
+    for (int32_t i = 0; i < a.OH; i++)
+      for (int32_t j = 0; j < a.OW; j++) {
+        int32_t lo, hi;
+        inside(&a, j, &lo, &hi);
+        for (int32_t r0 = 0; r0 < a.KH; r0++, c += run) {
+          int32_t r = i * a.s + r0 - a.top;
+          if (r < 0 || r >= a.H) continue;
+          float *d = a.image + (((size_t)n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
+          const float *from = c + lo * C;
+          // float32 + float32 in double, rounded once to float32: the same as one float32 addition
+          for (size_t e = 0, m = (size_t)(hi - lo) * C; e < m; e++) d[e] = (float)((double)d[e] + (double)from[e]);
+        }
+      }
   return NULL;
 }
 
