@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { installFastWasmKernels } from "./perf/fast-grads";
 import { blasStatus } from "./perf/blas";
 import { installWasmConvGrads } from "./perf/conv-grads";
+import { windowsRoute } from "./perf/windows";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -108,7 +109,8 @@ export async function initBackend(): Promise<BackendReport> {
       // wasm has no Conv2DBackpropFilter: autodiff of a conv net needs it (lecture 12).
       installWasmConvGrads();
       const blas = blasStatus();
-      return finish("wasm", `wasm (SIMD, 1 thread; matMul: ${blas.active ? "OpenBLAS sgemm" : `XNNPACK, OpenBLAS ${blas.why}`})`);
+      const windows = windowsRoute() === "native (C on the wasm heap)" ? "native im2col/col2im/pooling + sgemm" : windowsRoute();
+      return finish("wasm", `wasm (SIMD, 1 thread; matMul: ${blas.active ? "OpenBLAS sgemm" : `XNNPACK, OpenBLAS ${blas.why}`}; conv windows: ${blas.active ? windows : "JavaScript loops, XNNPACK conv"})`);
     }
     skip("wasm", why);
   } else skip("wasm", `BACKPROP_BACKEND=${forced}`);

@@ -4,14 +4,10 @@
  * wasm heap, so a tensor's data is multiplied in place without a copy. XNNPACK on wasm runs one thread at
  * ~14–35 GFLOP/s and repacks every weight matrix after each update (see bench/RESULTS.md); sgemm needs no
  * packed copy. Where the addon is missing the wasm kernels run as before and `blasStatus()` says why.
- * BACKPROP_BLAS=0 turns it off.
+ * BACKPROP_BLAS=0 turns it off. The addon is loaded by lib/perf/native.ts.
  */
-import * as path from "path";
+import { nativeAddon, nativeStatus } from "./native";
 
-interface BlasAddon {
-  sgemm(tA: boolean, tB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array, beta: number): void;
-  setThreads(n: number): void;
-}
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 interface WasmBackend {
   makeOutput(shape: number[], dtype: string): TensorInfo;
@@ -21,30 +17,6 @@ interface KernelArgs {
   inputs: Record<string, TensorInfo | undefined>;
   backend: WasmBackend;
   attrs: Record<string, unknown>;
-}
-
-let addon: BlasAddon | null | undefined;
-let why = "";
-
-/** The addon, loaded once (one thread: at batch 64 a second thread costs more than it gives), or null. */
-function load(): BlasAddon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  if (process.env.BACKPROP_BLAS === "0") {
-    why = "turned off by BACKPROP_BLAS=0";
-    return null;
-  }
-  // lib/perf/ and .lib-build/perf/ are both two folders below the project root
-  const file = path.join(__dirname, "..", "..", "native", "blas", "build", "Release", "bp_blas.node");
-  try {
-    addon = require(file) as BlasAddon;
-    addon.setThreads(1);
-  } catch (e) {
-    why = /Cannot find module|ENOENT/.test(String((e as Error).message))
-      ? "not built (needs a C compiler and libopenblas-dev; then `npm run build-native`)"
-      : `could not load native/blas: ${(e as Error).message.split("\n")[0]}`;
-  }
-  return addon;
 }
 
 let calls = 0;
@@ -58,7 +30,7 @@ export function takeBlasCalls(): number {
 
 /** Whether OpenBLAS serves the wasm backend's matrix products, and if not, why. */
 export function blasStatus(): { active: boolean; why: string } {
-  return load() ? { active: true, why: "" } : { active: false, why };
+  return nativeStatus();
 }
 
 /** Size of a matrix operand: [batch, rows, cols], or null when it is not a float32 tensor of rank ≥ 2. */
@@ -74,7 +46,7 @@ function dims(t: TensorInfo | undefined): [number, number, number] | null {
  * by every batch), bias of N values or absent, activation linear/relu, no PReLU weights.
  */
 export function blasMatMul(args: KernelArgs): TensorInfo | null {
-  const blas = load();
+  const blas = nativeAddon();
   if (!blas) return null;
   const { inputs, backend, attrs } = args;
   const da = dims(inputs.a), db = dims(inputs.b);

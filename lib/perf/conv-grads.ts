@@ -11,8 +11,25 @@
  * X̃ is filled in JavaScript on the wasm heap and the product runs in the wasm BatchMatMul kernel
  * (XNNPACK). NHWC only, dilation 1 (what tfjs's own gradient of conv2d asks for when the forward pass
  * has no dilation). It is checked against the cpu backend's kernel in test/conv.test.ts.
+ *
+ * Where the native addon is loaded (lib/perf/native.ts) the convolution kernels of the wasm backend run as
+ * im2col + OpenBLAS sgemm instead (XNNPACK's Conv2DBackpropInput took 14–26 ms of a 47–62 ms LeNet-5 step):
+ *
+ *   Conv2D / FusedConv2D    out = X̃ W̃ (+ b, linear or ReLU), from 2 input channels on
+ *   Conv2DBackpropInput     ∂q/∂x = col2im(∂q/∂out W̃ᵀ)
+ *   Conv2DBackpropFilter    ∂q/∂W̃ = X̃ᵀ ∂q/∂out
+ *   AvgPoolGrad             ∂q/∂out / k² spread over each window (valid windows, square, one stride)
+ *   Transpose               of the last two axes (a copy: same bits)
+ *   Tanh                    musl's tanhf, the code the wasm kernel runs, 8 lanes at a time (same bits)
+ *
+ * with X̃ filled in C on the wasm heap (native/blas/windows.c). What they do not handle (NCHW, dilation,
+ * unequal strides, PReLU, other activations, padded pooling) goes to the stock kernel. The conv and pooling
+ * kernels equal the cpu backend's within float32 rounding; Transpose and Tanh give the stock wasm kernels'
+ * bits, so the hand-written layers (which use them) keep their values (test/windows-native.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
+import { nativeAddon } from "./native";
+import { Pads, windowGeometry } from "./windows";
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
 interface WasmBackend {
@@ -20,16 +37,25 @@ interface WasmBackend {
   typedArrayFromHeap(t: TensorInfo): Float32Array;
   disposeData(dataId: object): boolean;
 }
+type ConvAttrs = {
+  strides: number | [number, number]; pad: "valid" | "same" | number; dataFormat?: string; dimRoundingMode?: "floor" | "round" | "ceil";
+  dilations?: number | [number, number]; filterShape: [number, number, number, number]; inputShape: [number, number, number, number];
+  activation?: string; leakyreluAlpha?: number; filterSize: number | [number, number];
+};
 interface KernelArgs {
-  inputs: { x: TensorInfo; dy: TensorInfo };
+  inputs: { x: TensorInfo; dy: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo; input: TensorInfo };
   backend: WasmBackend;
-  attrs: { strides: number | [number, number]; pad: "valid" | "same" | number; dataFormat?: string; dimRoundingMode?: "floor" | "round" | "ceil"; filterShape: [number, number, number, number] };
+  attrs: ConvAttrs;
 }
+type KernelFunc = (args: KernelArgs) => TensorInfo;
 
 const KERNEL = "Conv2DBackpropFilter";
 let installed = false;
 
-function backpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+function backpropFilter(args: KernelArgs): TensorInfo {
+  const fast = nativeConv(args, "filter");
+  if (fast) return fast;
+  const { inputs, backend, attrs } = args;
   const { x, dy } = inputs;
   if (attrs.dataFormat && attrs.dataFormat !== "NHWC") throw new Error(`${KERNEL} (wasm, lib/perf/conv-grads.ts): only NHWC, got ${attrs.dataFormat}`);
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
@@ -70,23 +96,173 @@ function backpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   }
 }
 
-/** Registers Conv2DBackpropFilter on wasm when the backend is loaded and lacks it. True when it is there. */
+/**
+ * The geometry of a conv kernel call when the native route can take it (NHWC, float32, dilation 1, one
+ * stride for both axes, the addon loaded), else null. `xShape` is the input's shape, `W` the filter's.
+ */
+function nativeGeometry(xShape: number[], filterShape: number[], attrs: ConvAttrs, dtypes: string[]) {
+  if (!nativeAddon() || dtypes.some((d) => d !== "float32")) return null;
+  if (attrs.dataFormat && attrs.dataFormat !== "NHWC") return null;
+  const dil = attrs.dilations ?? 1;
+  if (!(dil === 1 || (Array.isArray(dil) && dil[0] === 1 && dil[1] === 1))) return null;
+  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
+  if (info.strideHeight !== info.strideWidth) return null;
+  const p = info.padInfo;
+  const pads: Pads = [[p.top, p.bottom], [p.left, p.right]];
+  if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0) return null;
+  const map = windowGeometry(xShape, info.filterHeight, info.filterWidth, info.strideHeight, pads);
+  if (map.OH !== info.outHeight || map.OW !== info.outWidth) return null;
+  return { map, CO: info.outChannels, P: map.P };
+}
+
+/**
+ * Conv2D / FusedConv2D ("forward"), Conv2DBackpropInput ("input") and Conv2DBackpropFilter ("filter") as
+ * im2col/col2im + sgemm on the wasm heap, or null when the call is not one it takes (the caller's kernel runs).
+ */
+function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "input" | "filter"): TensorInfo | null {
+  const blas = nativeAddon();
+  if (!blas) return null;
+  const x = which === "input" ? null : inputs.x;
+  const xShape = which === "input" ? attrs.inputShape : x!.shape;
+  const filterShape = which === "filter" ? attrs.filterShape : inputs.filter.shape;
+  const other = which === "forward" ? inputs.filter : inputs.dy;
+  const g = nativeGeometry(xShape, filterShape, attrs, [other.dtype, ...(x ? [x.dtype] : []), ...(which === "input" ? [inputs.filter.dtype] : [])]);
+  if (!g) return null;
+  const { map, CO, P } = g, { K, C } = map;
+  let bias: TensorInfo | undefined;
+  const activation = attrs.activation ?? "linear";
+  if (which === "forward") {
+    // measured on LeNet-5: XNNPACK's direct convolution is faster on one input channel (C1: 1.5 against
+    // 2.0 ms), im2col + sgemm from C3 on (6 channels: 0.8 against 1.0 ms)
+    if (C < 2) return null;
+    bias = inputs.bias;
+    if (inputs.preluActivationWeights || (activation !== "linear" && activation !== "relu")) return null;
+    if (bias && (bias.dtype !== "float32" || bias.shape.reduce((a, d) => a * d, 1) !== CO)) return null;
+  }
+  // outputs first: makeOutput can grow the heap and detach views taken before it
+  const outShape = which === "forward" ? [map.N, map.OH, map.OW, CO] : which === "input" ? xShape.slice() : filterShape.slice();
+  const out = backend.makeOutput(outShape, "float32");
+  const cols = backend.makeOutput([P, K], "float32");
+  try {
+    const cs = backend.typedArrayFromHeap(cols), os = backend.typedArrayFromHeap(out);
+    if (which === "input") {
+      // ∂q/∂X̃ = δ W̃ᵀ [P, K], then added back into the windows
+      blas.sgemm(false, true, P, K, CO, backend.typedArrayFromHeap(inputs.dy), backend.typedArrayFromHeap(inputs.filter), cs, 0);
+      blas.col2im(cs, map.ints, os);
+      return out;
+    }
+    blas.im2col(backend.typedArrayFromHeap(x!), map.ints, cs);
+    if (which === "filter") {
+      blas.sgemm(true, false, K, CO, P, cs, backend.typedArrayFromHeap(inputs.dy), os, 0);   // X̃ᵀ δ
+      return out;
+    }
+    if (bias) {
+      const bv = backend.typedArrayFromHeap(bias);
+      os.set(bv.subarray(0, CO), 0);   // b in every row: the first row, then doubling copies
+      for (let n = CO, end = P * CO; n < end; n *= 2) os.copyWithin(n, 0, Math.min(n, end - n));
+    }
+    blas.sgemm(false, false, P, CO, K, cs, backend.typedArrayFromHeap(inputs.filter), os, bias ? 1 : 0);   // X̃ W̃ (+ b)
+    if (activation === "relu") for (let i = 0; i < os.length; i++) if (!(os[i] > 0)) os[i] = os[i] !== os[i] ? os[i] : 0;
+    return out;
+  } finally {
+    backend.disposeData(cols.dataId);
+  }
+}
+
+/** AvgPoolGrad with the native pooling way back: valid square windows, one stride, else null. */
+function nativeAvgPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const blas = nativeAddon();
+  const { dy, input } = inputs;
+  if (!blas || dy.dtype !== "float32" || input.dtype !== "float32") return null;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const p = info.padInfo;
+  if (p.top || p.bottom || p.left || p.right || info.filterHeight !== info.filterWidth || info.strideHeight !== info.strideWidth) return null;
+  const [N, H, W, C] = input.shape;
+  const out = backend.makeOutput(input.shape.slice(), "float32");
+  blas.poolBackward(backend.typedArrayFromHeap(dy), null, N, H, W, C, info.outHeight, info.outWidth, info.filterHeight, info.strideHeight, backend.typedArrayFromHeap(out));
+  return out;
+}
+
+/**
+ * Transpose of a matrix (or of the last two axes of a batch of them): a tiled copy in C, same bits as the
+ * stock kernel. The hand-written conv layer's ∂q/∂W̃ = X̃ᵀ δ transposes X̃ [N·OH·OW, KH·KW·CI] every step.
+ */
+function nativeTranspose({ inputs, backend, attrs }: KernelArgs & { attrs: { perm?: number[] } }): TensorInfo | null {
+  const blas = nativeAddon();
+  const x = inputs.x, perm = (attrs as { perm?: number[] }).perm ?? [];
+  const r = x.shape.length;
+  if (!blas || x.dtype !== "float32" || r < 2 || perm.length !== r || perm.some((p, i) => p !== (i < r - 2 ? i : i === r - 2 ? r - 1 : r - 2))) return null;
+  const rows = x.shape[r - 2], cols = x.shape[r - 1], batch = x.shape.slice(0, r - 2).reduce((a, d) => a * d, 1);
+  const out = backend.makeOutput([...x.shape.slice(0, r - 2), cols, rows], "float32");
+  const xs = backend.typedArrayFromHeap(x), os = backend.typedArrayFromHeap(out), m = rows * cols;
+  for (let i = 0; i < batch; i++) blas.transpose2d(xs.subarray(i * m, (i + 1) * m), rows, cols, os.subarray(i * m, (i + 1) * m));
+  return out;
+}
+
+/**
+ * Tanh with musl's tanhf transcribed in C (native/blas/elementwise.c): the wasm kernel runs the same code
+ * compiled to wasm, so the bits are the same (checked on every float32 once, sampled in the tests), here
+ * without branches on 8 lanes. LeNet-5's tanh layers are its largest kernel after the windows (8 calls —
+ * the backward pass recomputes tanh — 13 ms of a 33 ms step).
+ */
+function nativeTanh({ inputs, backend }: KernelArgs): TensorInfo | null {
+  const blas = nativeAddon(), x = inputs.x;
+  if (!blas || x.dtype !== "float32") return null;
+  const out = backend.makeOutput(x.shape.slice(), "float32");
+  blas.tanh(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out));
+  return out;
+}
+
+/** The stock wasm kernels replaced by native ones, with the replacement built from the stock one. */
+const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
+  Conv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
+  FusedConv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
+  Conv2DBackpropInput: (stock) => (a) => nativeConv(a, "input") ?? stock(a),
+  AvgPoolGrad: (stock) => (a) => nativeAvgPoolGrad(a) ?? stock(a),
+  Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
+  Tanh: (stock) => (a) => nativeTanh(a) ?? stock(a),
+};
+const replaced = new Map<string, tf.KernelConfig>();
+
+/**
+ * Registers Conv2DBackpropFilter on wasm when the backend is loaded and lacks it, and where the native addon
+ * is loaded puts the native convolution kernels in place of the stock ones. True when the backend is there.
+ */
 export function installWasmConvGrads(): boolean {
-  if (installed) return true;
   if (!tf.findBackendFactory("wasm")) return false;
-  if (tf.getKernel(KERNEL, "wasm")) return true;   // a later tfjs may have its own
-  tf.registerKernel({ kernelName: KERNEL, backendName: "wasm", kernelFunc: backpropFilter as never });
-  installed = true;
+  if (!installed && !tf.getKernel(KERNEL, "wasm")) {   // a later tfjs may have its own
+    tf.registerKernel({ kernelName: KERNEL, backendName: "wasm", kernelFunc: backpropFilter as never });
+    installed = true;
+  }
+  if (nativeAddon() && replaced.size === 0) {
+    for (const [name, make] of Object.entries(NATIVE)) {
+      const stock = tf.getKernel(name, "wasm");
+      if (!stock) continue;
+      replaced.set(name, stock);
+      tf.unregisterKernel(name, "wasm");   // registerKernel over an existing kernel logs a warning
+      tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc as unknown as KernelFunc) as never });
+    }
+  }
   return true;
 }
 
-/** True when this module's kernel is the one registered. */
+/** True when this module's Conv2DBackpropFilter is the one registered. */
 export function wasmConvGradsInstalled(): boolean {
   return installed;
 }
 
-/** Removes the kernel again (tests). */
+/** The stock kernels this module replaced by native ones (empty without the addon). */
+export function nativeConvKernels(): string[] {
+  return [...replaced.keys()];
+}
+
+/** Removes the kernels again and puts the stock ones back (tests). */
 export function uninstallWasmConvGrads(): void {
+  for (const [name, stock] of replaced) {
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel(stock);
+  }
+  replaced.clear();
   if (!installed) return;
   tf.unregisterKernel(KERNEL, "wasm");
   installed = false;

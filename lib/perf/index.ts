@@ -4,5 +4,6 @@ export { DataParallelTrainer } from "./parallel/data-parallel";
 export type { DataParallelOptions, ParallelEpoch, ParallelModelKind, WorkerTime } from "./parallel/data-parallel";
 export { shareOf } from "./parallel/protocol";
 export { Barrier } from "./parallel/barrier";
-export { installWasmConvGrads, uninstallWasmConvGrads, wasmConvGradsInstalled, againstCpu } from "./conv-grads";
-export { im2col, col2im } from "./windows";
+export { installWasmConvGrads, uninstallWasmConvGrads, wasmConvGradsInstalled, nativeConvKernels, againstCpu } from "./conv-grads";
+export { im2col, col2im, windowsRoute } from "./windows";
+export { nativeStatus } from "./native";

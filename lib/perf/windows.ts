@@ -9,8 +9,15 @@
  * channels element by element; here one read of the data, one loop and one tensor made from it. The values
  * are copies: no arithmetic, so the result is the same on every backend. Not differentiable by tfjs autodiff
  * (the layers that use it have their own backward passes).
+ *
+ * On the wasm backend with the native addon (lib/perf/native.ts) the same loops run in C (native/blas/windows.c)
+ * on the wasm heap: the output is allocated there and filled in place, no dataSync copy out and no tensor copy
+ * back in; C walks the windows directly (one contiguous run of x per window row) instead of through the map.
+ * The C loops add in the same order and round the same way, so both routes give the same bits
+ * (test/windows-native.test.ts); `windowsRoute()` says which one runs.
  */
 import * as tf from "@tensorflow/tfjs";
+import { nativeAddon, nativeStatus } from "./native";
 
 /** Zeros before and after, rows then columns: [[top, bottom], [left, right]]. */
 export type Pads = [[number, number], [number, number]];
@@ -22,6 +29,16 @@ function geometry(shape: readonly number[], kh: number, kw: number, stride: numb
   const OW = Math.floor((W + pads[1][0] + pads[1][1] - kw) / stride) + 1;
   if (!(OH >= 1 && OW >= 1)) throw new Error(`im2col: a ${kh}×${kw} window does not fit in ${H}×${W} with padding ${JSON.stringify(pads)}`);
   return { N, H, W, C, OH, OW, top: pads[0][0], left: pads[1][0] };
+}
+
+/**
+ * The window geometry as the native kernels take it, [N, H, W, C, KH, KW, stride, top, left, OH, OW], with
+ * the sizes of im2col's output (P rows of K): they walk the windows directly, no map needed.
+ */
+export function windowGeometry(shape: readonly number[], kh: number, kw: number, stride: number, pads: Pads) {
+  const g = geometry(shape, kh, kw, stride, pads);
+  const ints = Int32Array.from([g.N, g.H, g.W, g.C, kh, kw, stride, g.top, g.left, g.OH, g.OW]);
+  return { ...g, K: kh * kw * g.C, P: g.N * g.OH * g.OW, ints };
 }
 
 /**
@@ -58,9 +75,56 @@ function windowSources(shape: readonly number[], kh: number, kw: number, stride:
 }
 const sourceMaps = new Map<string, ReturnType<typeof geometry> & { K: number; src: Int32Array }>();
 
+type Info = { dataId: object; shape: number[]; dtype: string };
+/** The parts of tfjs's wasm backend used here (makeOutput, then views: makeOutput can grow the heap). */
+export interface WasmHeap {
+  makeOutput(shape: number[], dtype: string): Info;
+  typedArrayFromHeap(t: Info): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object): boolean;
+  dataIdMap?: { has(dataId: object): boolean };
+}
+
+let jsOnly = process.env.BACKPROP_WINDOWS === "js";
+
+/** Forces the JavaScript loops (true) or lets the native route run where it can (false): tests compare the two. */
+export function forceJsWindows(on: boolean): void {
+  jsOnly = on;
+}
+
+/** Which route the window loops take: "native" (C on the wasm heap) or JavaScript, and why. */
+export function windowsRoute(): string {
+  if (jsOnly) return "JavaScript (forced: BACKPROP_WINDOWS=js or forceJsWindows)";
+  const s = nativeStatus();
+  return s.active ? "native (C on the wasm heap)" : `JavaScript (native addon ${s.why})`;
+}
+
+/** The wasm backend when the addon is loaded and every tensor given lives on it (float32 or int32), else null. */
+function nativeHeap(...ts: tf.Tensor[]): WasmHeap | null {
+  if (jsOnly || !nativeAddon() || tf.getBackend() !== "wasm") return null;
+  const b = tf.backend() as unknown as WasmHeap;
+  if (!b.dataIdMap) return null;
+  return ts.every((t) => t.size > 0 && (t.dtype === "float32" || t.dtype === "int32") && b.dataIdMap!.has(t.dataId)) ? b : null;
+}
+
+function f32(b: WasmHeap, t: Info): Float32Array {
+  return b.typedArrayFromHeap(t) as Float32Array;
+}
+
+/** A tensor owning a kernel-style output made with makeOutput. */
+function adopt(info: Info): tf.Tensor {
+  return tf.engine().makeTensorFromTensorInfo(info as never);
+}
+
 /** The windows of x [N, H, W, C] as rows: [N·OH·OW, KH·KW·C], columns in the order (a, c, ci). */
 export function im2col(x: tf.Tensor, kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor2D {
   if (x.rank !== 4) throw new Error(`im2col: x should be [N, H, W, C], got [${x.shape.join(", ")}]`);
+  const b = x.dtype === "float32" ? nativeHeap(x) : null;
+  if (b) {
+    const g = windowGeometry(x.shape, kh, kw, stride, pads);
+    const out = b.makeOutput([g.P, g.K], "float32");
+    nativeAddon()!.im2col(f32(b, x), g.ints, f32(b, out));
+    return adopt(out) as tf.Tensor2D;
+  }
   const { N, C, OH, OW, K, src } = windowSources(x.shape, kh, kw, stride, pads);
   const xs = x.dataSync() as Float32Array;
   const out = new Float32Array(N * OH * OW * K);   // zeros: the padding
@@ -75,8 +139,15 @@ export function im2col(x: tf.Tensor, kh: number, kw: number, stride: number, pad
 
 /** The adjoint of `im2col`: every row's entries added back to the input position they came from. */
 export function col2im(cols: tf.Tensor, xShape: readonly number[], kh: number, kw: number, stride: number, pads: Pads = NO_PADS): tf.Tensor4D {
-  const { N, H, W, C, OH, OW, K, src } = windowSources(xShape, kh, kw, stride, pads);
-  if (cols.size !== N * OH * OW * K) throw new Error(`col2im: ${cols.size} values, expected [${N * OH * OW}, ${K}]`);
+  const g = windowGeometry(xShape, kh, kw, stride, pads);
+  if (cols.size !== g.P * g.K) throw new Error(`col2im: ${cols.size} values, expected [${g.P}, ${g.K}]`);
+  const b = cols.dtype === "float32" ? nativeHeap(cols) : null;
+  if (b) {
+    const out = b.makeOutput(xShape.slice(), "float32");
+    nativeAddon()!.col2im(f32(b, cols), g.ints, f32(b, out));
+    return adopt(out) as tf.Tensor4D;
+  }
+  const { N, H, W, C, src } = windowSources(xShape, kh, kw, stride, pads);
   const cs = cols.dataSync() as Float32Array;
   const dx = new Float32Array(N * H * W * C);
   for (let w = 0, k = 0; w < src.length; w++, k += C) {
@@ -94,6 +165,13 @@ export function col2im(cols: tf.Tensor, xShape: readonly number[], kh: number, k
  */
 export function poolBackward(dout: tf.Tensor, xShape: readonly number[], k: number, stride: number, winner?: tf.Tensor): tf.Tensor4D {
   const [N, H, W, C] = xShape, [, OH, OW] = dout.shape;
+  const b = dout.dtype === "float32" && (!winner || winner.dtype === "int32") ? (winner ? nativeHeap(dout, winner) : nativeHeap(dout)) : null;
+  if (b) {
+    const out = b.makeOutput(xShape.slice(), "float32");
+    const win = winner ? (b.typedArrayFromHeap(winner) as Int32Array) : null;
+    nativeAddon()!.poolBackward(f32(b, dout), win, N, H, W, C, OH, OW, k, stride, f32(b, out));
+    return adopt(out) as tf.Tensor4D;
+  }
   const d = dout.dataSync() as Float32Array;
   const win = winner ? (winner.dataSync() as Int32Array) : undefined;
   const dx = new Float32Array(N * H * W * C);

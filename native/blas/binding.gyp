@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "bp_blas",
-      "sources": ["blas.c"],
-      "cflags": ["-O2"],
+      "sources": ["blas.c", "windows.c", "elementwise.c"],
+      "cflags": ["-O2", "-ffp-contract=off", "-fno-tree-loop-distribute-patterns", "-Wno-psabi"],
       "libraries": ["-lopenblas"]
     }
   ]

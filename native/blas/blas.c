@@ -5,6 +5,8 @@
 #include <cblas.h>
 #include <stdint.h>
 
+#include "windows.h"
+
 extern void openblas_set_num_threads(int);
 
 static float *floats(napi_env env, napi_value v, size_t *len) {
@@ -57,6 +59,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, 2, props);
+  define_window_kernels(env, exports);        // im2col, col2im, pooling way back (windows.c)
+  define_elementwise_kernels(env, exports);   // tanh as wasm computes it (elementwise.c)
   return exports;
 }
 

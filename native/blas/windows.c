@@ -1,0 +1,203 @@
+// Window kernels for backprop-lab's conv and pooling layers on the wasm backend (lib/perf/windows.ts):
+// im2col, col2im and the pooling way back, on Float32Array/Int32Array views of the wasm heap, so a tensor's
+// data is read and written in place. They follow lib/perf/windows.ts's JavaScript loops step by step (same
+// order of the additions, same rounding: JS adds in double and rounds to float32 when it stores), so both
+// routes give the same bits; test/windows-native.test.ts checks it.
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "windows.h"
+
+static void *view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
+  napi_typedarray_type type;
+  void *data;
+  napi_value buf;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, len, &data, &buf, &offset) != napi_ok || type != want) return NULL;
+  return data;
+}
+
+static napi_value fail(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+static int ints(napi_env env, napi_value *argv, int n, int32_t *out) {
+  for (int i = 0; i < n; i++)
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok || out[i] < 0) return 0;
+  return 1;
+}
+
+// The arguments of im2col and col2im: an image (x or dx), the geometry g = [N, H, W, C, KH, KW, stride, top,
+// left, OH, OW] (Int32Array) and the window rows (out or cols, [N·OH·OW, KH·KW·C]); image first for im2col,
+// rows first for col2im. 0 (with a JS error thrown) when they do not fit. Rows that fall in the padding are
+// never read or written in the image, so any OH, OW is safe.
+typedef struct { float *image, *rows; int32_t N, H, W, C, KH, KW, s, top, left, OH, OW; } window_args;
+
+static int parse_window_args(napi_env env, napi_callback_info info, const char *usage, int image_first, window_args *w) {
+  size_t argc = 3, limage, lrows, lg;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 3) return fail(env, usage), 0;
+  w->image = view(env, argv[image_first ? 0 : 2], napi_float32_array, &limage);
+  w->rows = view(env, argv[image_first ? 2 : 0], napi_float32_array, &lrows);
+  int32_t *g = view(env, argv[1], napi_int32_array, &lg);
+  if (!w->image || !w->rows || !g || lg != 11) return fail(env, usage), 0;
+  for (int i = 0; i < 11; i++) if (g[i] < 0) return fail(env, "window geometry: negative entry"), 0;
+  w->N = g[0], w->H = g[1], w->W = g[2], w->C = g[3], w->KH = g[4], w->KW = g[5], w->s = g[6], w->top = g[7], w->left = g[8], w->OH = g[9], w->OW = g[10];
+  if (w->C < 1 || w->KH < 1 || w->KW < 1 || w->s < 1) return fail(env, "window geometry: C, KH, KW and stride must be ≥ 1"), 0;
+  if (limage < (size_t)w->N * w->H * w->W * w->C || lrows < (size_t)w->N * w->OH * w->OW * w->KH * w->KW * w->C) return fail(env, "window arrays shorter than their geometry"), 0;
+  return 1;
+}
+
+// The columns c of a window row that fall inside the image: [lo, hi) (the rest is padding).
+static void inside(const window_args *a, int32_t j, int32_t *lo, int32_t *hi) {
+  int32_t q0 = j * a->s - a->left;   // image column of c = 0
+  *lo = q0 < 0 ? (-q0 < a->KW ? -q0 : a->KW) : 0;   // a window may lie wholly in the padding
+  *hi = a->W - q0 < a->KW ? a->W - q0 : a->KW;
+  if (*hi < *lo) *hi = *lo;
+}
+
+// im2col(x, g, out): out[(n, i, j), (a, c, ci)] = x[n, s·i + a − top, s·j + c − left, ci], 0 in the padding;
+// each window row is one contiguous run of x (its columns inside the image)
+static napi_value im2col(napi_env env, napi_callback_info info) {
+  window_args a;
+  if (!parse_window_args(env, info, "im2col(x: Float32Array, geometry: Int32Array(11), out: Float32Array)", 1, &a)) return NULL;
+  const size_t C = a.C, run = (size_t)a.KW * C;
+  float *o = a.rows;
+  for (int32_t n = 0; n < a.N; n++)
+    for (int32_t i = 0; i < a.OH; i++)
+      for (int32_t j = 0; j < a.OW; j++) {
+        int32_t lo, hi;
+        inside(&a, j, &lo, &hi);
+        for (int32_t r0 = 0; r0 < a.KH; r0++, o += run) {
+          int32_t r = i * a.s + r0 - a.top;
+          // runs are short (LeNet-5's C1: 5 floats): plain loops, not memcpy/memset calls
+          // (binding.gyp: -fno-tree-loop-distribute-patterns keeps gcc from turning them back into calls)
+          if (r < 0 || r >= a.H) {
+            for (size_t e = 0; e < run; e++) o[e] = 0;
+            continue;
+          }
+          const float *from = a.image + (((size_t)n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
+          const size_t e0 = lo * C, e1 = hi * C;
+          for (size_t e = 0; e < e0; e++) o[e] = 0;
+          for (size_t e = e0; e < e1; e++) o[e] = from[e - e0];
+          for (size_t e = e1; e < run; e++) o[e] = 0;
+        }
+      }
+  return NULL;
+}
+
+// col2im(cols, g, dx): dx = 0, then every entry of cols added to the image position it came from, in the
+// order of lib/perf/windows.ts's loop (window rows n, i, j, a, c, then channels)
+static napi_value col2im(napi_env env, napi_callback_info info) {
+  window_args a;
+  if (!parse_window_args(env, info, "col2im(cols: Float32Array, geometry: Int32Array(11), dx: Float32Array)", 0, &a)) return NULL;
+  const size_t C = a.C, run = (size_t)a.KW * C;
+  memset(a.image, 0, sizeof(float) * (size_t)a.N * a.H * a.W * C);
+  const float *c = a.rows;
+  for (int32_t n = 0; n < a.N; n++)
+    for (int32_t i = 0; i < a.OH; i++)
+      for (int32_t j = 0; j < a.OW; j++) {
+        int32_t lo, hi;
+        inside(&a, j, &lo, &hi);
+        for (int32_t r0 = 0; r0 < a.KH; r0++, c += run) {
+          int32_t r = i * a.s + r0 - a.top;
+          if (r < 0 || r >= a.H) continue;
+          float *d = a.image + (((size_t)n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
+          const float *from = c + lo * C;
+          // float32 + float32 in double, rounded once to float32: the same as one float32 addition
+          for (size_t e = 0, m = (size_t)(hi - lo) * C; e < m; e++) d[e] = (float)((double)d[e] + (double)from[e]);
+        }
+      }
+  return NULL;
+}
+
+// poolBackward(d, winner | null, N, H, W, C, OH, OW, k, stride, dx): the way back of k × k pooling windows
+// (lib/perf/windows.ts poolBackward). avg: v = d[o] · (1/k²) stays a double, as in JS; max: d[o] to the winner.
+static napi_value pool_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 11) return fail(env, "poolBackward(d, winner | null, N, H, W, C, OH, OW, k, stride, dx)");
+  size_t ld, lw = 0, lx;
+  float *d = view(env, argv[0], napi_float32_array, &ld), *dx = view(env, argv[10], napi_float32_array, &lx);
+  napi_valuetype wt;
+  napi_typeof(env, argv[1], &wt);
+  int32_t *win = NULL;
+  if (wt != napi_null && wt != napi_undefined) {
+    win = view(env, argv[1], napi_int32_array, &lw);
+    if (!win) return fail(env, "poolBackward: winner must be an Int32Array or null");
+  }
+  int32_t g[8];
+  if (!d || !dx || !ints(env, argv + 2, 8, g)) return fail(env, "poolBackward: d, dx Float32Array and non-negative sizes");
+  int32_t N = g[0], H = g[1], W = g[2], C = g[3], OH = g[4], OW = g[5], k = g[6], s = g[7];
+  size_t outs = (size_t)N * OH * OW * C;
+  if (k < 1 || s < 1 || ld < outs || (win && lw < outs) || lx < (size_t)N * H * W * C) return fail(env, "poolBackward: arrays shorter than their shapes");
+  if ((int64_t)(OH - 1) * s + k > H || (int64_t)(OW - 1) * s + k > W) return fail(env, "poolBackward: windows do not fit in H × W");
+  memset(dx, 0, sizeof(float) * (size_t)N * H * W * C);
+  const double share = 1.0 / (double)(k * k);
+  size_t o = 0;
+  for (int32_t n = 0; n < N; n++) {
+    for (int32_t i = 0; i < OH; i++) {
+      for (int32_t j = 0; j < OW; j++) {
+        for (int32_t c = 0; c < C; c++, o++) {
+          if (win) {
+            int32_t p = win[o];
+            if (p < 0 || p >= k * k) return fail(env, "poolBackward: a winner index is outside its window");
+            int32_t a = p / k, b = p - a * k;
+            float *t = dx + ((size_t)(n * H + i * s + a) * W + j * s + b) * C + c;
+            *t = (float)((double)*t + (double)d[o]);
+          } else {
+            const double v = (double)d[o] * share;
+            for (int32_t a = 0; a < k; a++) {
+              float *row = dx + ((size_t)(n * H + i * s + a) * W + j * s) * C + c;
+              for (int32_t b = 0; b < k; b++) row[b * C] = (float)((double)row[b * C] + v);
+            }
+          }
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+// transpose2d(a, rows, cols, out): out[c·rows + r] = a[r·cols + c], in tiles (a copy: same bits)
+static napi_value transpose2d(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 4) return fail(env, "transpose2d(a, rows, cols, out)");
+  size_t la, lo;
+  int32_t rc[2];
+  float *a = view(env, argv[0], napi_float32_array, &la), *out = view(env, argv[3], napi_float32_array, &lo);
+  if (!a || !out || !ints(env, argv + 1, 2, rc)) return fail(env, "transpose2d: a, out Float32Array, rows, cols ≥ 0");
+  size_t R = rc[0], Cn = rc[1];
+  if (la < R * Cn || lo < R * Cn) return fail(env, "transpose2d: an array is shorter than rows·cols");
+  // tiles of 256 rows × 16 columns, each output row written as one run: a column-at-a-time walk would write
+  // rows whose stride is a multiple of 4 KiB (LeNet-5's X̃ has 50 176 rows) into the same cache sets
+  const size_t TR = 256, TC = 16;
+  for (size_t r0 = 0; r0 < R; r0 += TR) {
+    size_t r1 = r0 + TR < R ? r0 + TR : R;
+    for (size_t c0 = 0; c0 < Cn; c0 += TC) {
+      size_t c1 = c0 + TC < Cn ? c0 + TC : Cn;
+      for (size_t c = c0; c < c1; c++) {
+        float *o = out + c * R;
+        const float *in = a + c;
+        for (size_t r = r0; r < r1; r++) o[r] = in[r * Cn];
+      }
+    }
+  }
+  return NULL;
+}
+
+void define_window_kernels(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"im2col", NULL, im2col, NULL, NULL, NULL, napi_default, NULL},
+      {"col2im", NULL, col2im, NULL, NULL, NULL, napi_default, NULL},
+      {"poolBackward", NULL, pool_backward, NULL, NULL, NULL, napi_default, NULL},
+      {"transpose2d", NULL, transpose2d, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+}

@@ -1,0 +1,7 @@
+// The kernels of windows.c and elementwise.c, added to the exports of the one addon (blas.c's init).
+#ifndef BP_WINDOWS_H
+#define BP_WINDOWS_H
+#include <node_api.h>
+void define_window_kernels(napi_env env, napi_value exports);
+void define_elementwise_kernels(napi_env env, napi_value exports);
+#endif
