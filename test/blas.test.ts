@@ -2,7 +2,8 @@
  * lib/perf/blas.ts: where the OpenBLAS addon is built, the wasm backend's BatchMatMul and _FusedMatMul run on
  * sgemm and give the stock tfjs kernels' values (float32 tolerance) for every transpose, batched products,
  * bias and ReLU; what it does not handle (other activations, broadcast A) still gives the stock values.
- * Without the addon the backend line says why and the test of the kernels is skipped.
+ * Without the addon the backend line says why and the test of the kernels is skipped. On both routes matMul's
+ * transpose flags give exactly what explicit tf.transpose gives (lib/nn/dense.ts and conv.ts rely on it).
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -75,4 +76,27 @@ test("BLAS BatchMatMul and _FusedMatMul equal the stock wasm kernels", (t) => {
   const { stock, ours } = both(grads);
   assertClose(stock, ours, "gradients of relu(X·W)² (transposed products)");
   assert.ok(takeBlasCalls() >= 3, "the forward product and both gradient products ran on sgemm");
+});
+
+test("matMul's transpose flags give exactly the explicit transposes' values, on sgemm or XNNPACK (the layers use the flags)", () => {
+  installFastWasmKernels();
+  // 64×100·100×100 and 64×120·120×84 are shapes where sgemm's own transposed forms round differently
+  const shapes: [number, number, number][] = [[64, 100, 100], [64, 120, 84], [37, 53, 29], [64, 784, 300], [9216, 25, 6]];
+  let seed = 20;
+  for (const [m, k, n] of shapes) {
+    const a = random([m, k], seed++), b = random([k, n], seed++), at = random([k, m], seed++), bt = random([n, k], seed++);
+    const pairs: [string, () => tf.Tensor, () => tf.Tensor][] = [
+      ["Aᵀ·B", () => tf.matMul(at, b, true, false), () => tf.matMul(tf.transpose(at), b)],
+      ["A·Bᵀ", () => tf.matMul(a, bt, false, true), () => tf.matMul(a, tf.transpose(bt))],
+      ["Aᵀ·Bᵀ", () => tf.matMul(at, bt, true, true), () => tf.matMul(tf.transpose(at), tf.transpose(bt))],
+      ["batched Aᵀ·Bᵀ", () => tf.matMul(tf.stack([at, at]), tf.stack([bt, bt]), true, true), () => tf.matMul(tf.stack([tf.transpose(at), tf.transpose(at)]), tf.stack([tf.transpose(bt), tf.transpose(bt)]))],
+    ];
+    for (const [what, flags, explicit] of pairs) {
+      const x = tf.tidy(flags).dataSync(), y = tf.tidy(explicit).dataSync();
+      assert.equal(x.length, y.length);
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) assert.fail(`${m}×${k}×${n} ${what}: [${i}] ${x[i]} with the flags, ${y[i]} with tf.transpose`);
+    }
+    tf.dispose([a, b, at, bt]);
+  }
+  assert.equal(takeBlasCalls() > 0, blasStatus().active);
 });

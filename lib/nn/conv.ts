@@ -108,7 +108,7 @@ export class Conv2D implements Layer<ConvCache> {
     const [kh, kw] = this.kernelSize, CO = this.filters;
     const d = tf.reshape(dout, [-1, CO]) as tf.Tensor2D;                    // δ [N·OH·OW, CO]
     const Wm = tf.reshape(this.params.W, [kh * kw * this.inChannels, CO]) as tf.Tensor2D;
-    const dcols = tf.matMul(d, tf.transpose(Wm));                           // δ W̃ᵀ, one row per window
+    const dcols = tf.matMul(d, Wm, false, true);                            // δ W̃ᵀ, one row per window
     const dx = col2im(dcols, cache.xShape, kh, kw, this.stride, cache.pads); // back into the windows
     return { dx, grads: this.paramGrads(dout, cache) };
   }
@@ -117,7 +117,7 @@ export class Conv2D implements Layer<ConvCache> {
   paramGrads(dout: tf.Tensor, cache: ConvCache): Grads {
     const [kh, kw] = this.kernelSize, CO = this.filters;
     const d = tf.reshape(dout, [-1, CO]) as tf.Tensor2D;
-    const dW = tf.reshape(tf.matMul(tf.transpose(cache.cols), d), [kh, kw, this.inChannels, CO]);   // X̃ᵀ δ
+    const dW = tf.reshape(tf.matMul(cache.cols, d, true, false), [kh, kw, this.inChannels, CO]);   // X̃ᵀ δ
     return { W: dW, b: tf.sum(d, 0) };
   }
 

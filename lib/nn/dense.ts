@@ -5,8 +5,9 @@
  *   forward    Φ = S W + b                     S [N, M_{l-1}], W [M_{l-1}, M_l] (a tfjs Dense kernel), b [M_l]
  *   backward   ∂q/∂W = Sᵀ ∂q/∂Φ,   ∂q/∂b = Σ_rows ∂q/∂Φ,   ∂q/∂S = ∂q/∂Φ Wᵀ
  *
- * (∂q/∂Φ is −δ^l of the lecture, one row per sample.) Transposes are explicit, tf.transpose then matMul:
- * matMul's transpose flags are slow on wasm without the engine's fast kernels.
+ * (∂q/∂Φ is −δ^l of the lecture, one row per sample.) The transposes are matMul's flags,
+ * `tf.matMul(a, b, transposeA, transposeB)`: the engine computes them as `tf.matMul(tf.transpose(a), b)` would,
+ * value for value, without a transposed tensor per step.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
@@ -49,12 +50,12 @@ export class Dense implements Layer<tf.Tensor2D> {
   /** ∂q/∂S = dout Wᵀ, and the parameter gradients. */
   backward(dout: tf.Tensor, s: tf.Tensor2D) {
     const d = dout as tf.Tensor2D;
-    return { dx: tf.matMul(d, tf.transpose(this.params.W)) as tf.Tensor2D, grads: this.paramGrads(d, s) };
+    return { dx: tf.matMul(d, this.params.W, false, true) as tf.Tensor2D, grads: this.paramGrads(d, s) };   // dout Wᵀ
   }
 
   /** ∂q/∂W = Sᵀ dout and ∂q/∂b = Σ_rows dout without ∂q/∂S, which a network's first layer does not need. */
   paramGrads(dout: tf.Tensor2D, s: tf.Tensor2D): Grads {
-    return { W: tf.matMul(tf.transpose(s), dout), b: tf.sum(dout, 0) };
+    return { W: tf.matMul(s, dout, true, false), b: tf.sum(dout, 0) };   // Sᵀ dout
   }
 
   dispose(): void {

@@ -21,6 +21,13 @@ interface KernelArgs {
 
 let calls = 0;
 
+/** Two reusable buffers for transposed operands (grown when a product needs more). */
+const scratchBuffers: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+function scratch(which: 0 | 1, n: number): Float32Array {
+  if (scratchBuffers[which].length < n) scratchBuffers[which] = new Float32Array(n);
+  return scratchBuffers[which].subarray(0, n);
+}
+
 /** How many products sgemm computed since the previous call (which resets it): tests tell the paths apart. */
 export function takeBlasCalls(): number {
   const n = calls;
@@ -67,12 +74,25 @@ export function blasMatMul(args: KernelArgs): TensorInfo | null {
   const b = backend.typedArrayFromHeap(inputs.b!) as Float32Array;
   const c = backend.typedArrayFromHeap(out) as Float32Array;
   const bv = bias ? (backend.typedArrayFromHeap(bias) as Float32Array) : null;
+  // A transposed operand is copied into a plain row-major one first: sgemm's own transposed forms may round
+  // differently (OpenBLAS's small-matrix kernels), and matMul(a, b, false, true) must give exactly what
+  // matMul(a, tf.transpose(b)) gives, so that the layers can use the flags without changing a bit.
+  const sa = tA ? scratch(0, M * K) : null, sb = tB ? scratch(1, K * N) : null;
+  if (sb && batchB === 1) blas.transpose2d(b, N, K, sb);
   for (let i = 0; i < batchA; i++) {
     const ci = c.subarray(i * M * N, (i + 1) * M * N);
     if (bv) for (let r = 0; r < M; r++) ci.set(bv, r * N);
-    const ai = a.subarray(i * M * K, (i + 1) * M * K);
-    const bi = batchB === 1 ? b : b.subarray(i * K * N, (i + 1) * K * N);
-    blas.sgemm(tA, tB, M, N, K, ai, bi, ci, bv ? 1 : 0);
+    let ai = a.subarray(i * M * K, (i + 1) * M * K);
+    let bi = batchB === 1 ? b : b.subarray(i * K * N, (i + 1) * K * N);
+    if (sa) {
+      blas.transpose2d(ai, K, M, sa);
+      ai = sa;
+    }
+    if (sb) {
+      if (batchB !== 1) blas.transpose2d(bi, N, K, sb);
+      bi = sb;
+    }
+    blas.sgemm(false, false, M, N, K, ai, bi, ci, bv ? 1 : 0);
   }
   if (activation === "relu") for (let i = 0; i < c.length; i++) if (!(c[i] > 0)) c[i] = c[i] !== c[i] ? c[i] : 0;
   return out;
