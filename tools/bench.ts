@@ -21,16 +21,13 @@ import { blasStatus } from "../lib/perf/blas";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, IMPL_NAMES, ImplName, LENET_N, LENET_SMOKE_N } from "./bench/workloads";
+import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, IMPL_NAMES, ImplName, LENET_N, LENET_SMOKE_N } from "./bench/workloads";
 import type { RunConfig, RunResult } from "./bench/child";
+import { FULL_N, PYTHON, TorchResult, runChild, runTorch, torchDataFile } from "./bench/runs";
 import { parseCli, numberOption, UsageError } from "./cli";
 import { BackendName } from "../lib/backend";
 
 const ROOT = path.join(__dirname, "..");
-const CHILD = path.join(__dirname, "bench", "child.ts");
-const TORCH_SCRIPT = path.join(__dirname, "bench", "torch_twin.py");
-const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
-const FULL_N = 10_000;
 
 interface Options {
   smoke: boolean;
@@ -45,8 +42,6 @@ interface Options {
   markdown?: string;
 }
 
-/** What tools/bench/torch_twin.py reports: the same measurements as a tfjs run. */
-type TorchResult = Pick<RunResult, "engine" | "msPerEpoch" | "medianMs" | "cpuMs" | "peakRssMb" | "lastLoss">;
 
 /** One row of the report: a measured run, or one that failed / was skipped (with the reason). */
 interface Row {
@@ -191,34 +186,6 @@ function ensureTorch(o: Options, notes: string[]): boolean {
   return true;
 }
 
-function runChild(cfg: RunConfig): RunResult | { error: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(cfg)], {
-    cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20, timeout: 30 * 60_000,
-    env: { ...process.env, BACKPROP_BACKEND: cfg.backend === "js" ? "" : cfg.backend, BACKPROP_BLAS: cfg.kernels === "blas" ? "" : "0" },
-  });
-  const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT ") || l.startsWith("ERROR "));
-  if (line?.startsWith("RESULT ")) return JSON.parse(line.slice(7)) as RunResult;
-  if (line?.startsWith("ERROR ")) return { error: (JSON.parse(line.slice(6)) as { message: string }).message };
-  const err = (r.stderr ?? "").trim().split("\n").filter((l) => !l.includes("npm warn")).slice(-3).join(" | ");
-  return { error: r.error ? r.error.message : `exit ${r.status}${r.signal ? ` (${r.signal})` : ""}: ${err.slice(0, 300)}` };
-}
-
-function runTorch(w: WorkloadName, dataFile: string, n: number, o: Options): TorchResult | { error: string } {
-  const wl = WORKLOADS[w];
-  const spec = wl.spec ?? { sizes: [784], hidden: "tanh" };
-  const cfg = {
-    model: wl.lenet ? "lenet5" : "mlp", sizes: spec.sizes, hidden: spec.hidden, data: dataFile, n, full_n: FULL_N, warmup: o.warmup, epochs: Math.max(o.epochs, o.smoke ? 1 : 5),
-    batch: BATCH_SIZE, lr: LEARNING_RATE, threads: 2, seed: BENCH_SEED,
-  };
-  if (wl.lenet) cfg.epochs = Math.max(Math.min(o.epochs, 3), 1);
-  const r = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(cfg)], {
-    encoding: "utf8", timeout: 10 * 60_000, env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2", MKL_NUM_THREADS: "2" },
-  });
-  const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT "));
-  if (line) return JSON.parse(line.slice(7)) as TorchResult;
-  return { error: `exit ${r.status}: ${(r.stderr ?? "").trim().split("\n").slice(-2).join(" | ").slice(0, 300)}` };
-}
-
 const IMPL_TEXT: Record<Row["impl"], string> = {
   pytorch: "PyTorch (anchor)",
   scalar: "scalar (per unit, float64)",
@@ -276,11 +243,7 @@ async function main(): Promise<void> {
     const torchRuns: TorchResult[] = [];
     const torch = () => {
       if (!torchOk) return;
-      if (!fs.existsSync(dataFile)) {
-        const d = benchData(torchN);
-        fs.writeFileSync(dataFile, Buffer.concat([Buffer.from(d.x.buffer, d.x.byteOffset, d.x.byteLength), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength)]));
-      }
-      const r = runTorch(w, dataFile, torchN, o);
+      const r = runTorch(w, torchDataFile(dataFile, torchN), torchN, o);
       if ("error" in r) notes.push(`${w}: PyTorch failed: ${r.error}`);
       else torchRuns.push(r);
       console.error(`  ${w} pytorch: ${"error" in r ? r.error : `${fmtMs(r.medianMs)} ms/epoch`}  (load ${loadAverage()})`);

@@ -8,15 +8,15 @@
  * "new" is this checkout. Prints one line per run and, at the end, the medians per side and the median of the
  * per-round ratios new/base (wall and CPU), with the load average of each run in the JSON.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { benchData, WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED } from "./workloads";
+import { WORKLOADS, WorkloadName, LENET_N } from "./workloads";
+import { FULL_N, runChild, runTorch, torchDataFile } from "./runs";
+import type { RunConfig } from "./child";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const FULL_N = 10000;
 const { values: v } = parseArgs({
   options: {
     base: { type: "string" }, rounds: { type: "string", default: "3" }, epochs: { type: "string", default: "5" },
@@ -38,29 +38,21 @@ const median = (xs: number[]) => {
 interface Run { round: number; workload: string; impl: string; tree: string; ms?: number; cpu?: number; loss?: number; error?: string; load: string }
 const runs: Run[] = [];
 
-const dataFile = path.join(os.tmpdir(), `bench-ab-mnist-${FULL_N}.tmp`);
-if (!fs.existsSync(dataFile)) {
-  const d = benchData(FULL_N);
-  fs.writeFileSync(dataFile, Buffer.concat([Buffer.from(d.x.buffer, d.x.byteOffset, d.x.byteLength), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength)]));
+/** LeNet-5 trains on a subset (LENET_N samples, scaled to FULL_N), as in `npm run bench`. */
+const samples = (w: WorkloadName) => (WORKLOADS[w].lenet ? LENET_N : FULL_N);
+
+/** What a table row needs of a run, or why it failed. */
+type Measured = { medianMs?: number; cpuMs?: number; lastLoss?: number; error?: string };
+
+function torch(w: WorkloadName): Measured {
+  const n = samples(w);
+  const r = runTorch(w, torchDataFile(path.join(os.tmpdir(), `bench-ab-mnist-${n}.tmp`), n), n, { warmup: 1, epochs: Math.max(epochs, 5) });
+  return r;
 }
 
-function torch(w: WorkloadName): { medianMs?: number; cpuMs?: number; error?: string } {
-  const spec = WORKLOADS[w].spec!;
-  const cfg = { model: "mlp", sizes: spec.sizes, hidden: spec.hidden, data: dataFile, n: FULL_N, full_n: FULL_N, warmup: 1, epochs: Math.max(epochs, 5), batch: BATCH_SIZE, lr: LEARNING_RATE, threads: 2, seed: BENCH_SEED };
-  const r = spawnSync(process.env.BENCH_PYTHON ?? "/usr/bin/python3", [path.join(ROOT, "tools", "bench", "torch_twin.py"), JSON.stringify(cfg)], {
-    encoding: "utf8", env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2", MKL_NUM_THREADS: "2" },
-  });
-  const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT "));
-  return line ? JSON.parse(line.slice(7)) : { error: (r.stderr ?? "").trim().split("\n").slice(-1)[0] };
-}
-
-function child(tree: "base" | "new", w: WorkloadName, impl: string) {
-  const cfg = { workload: w, impl, backend: "wasm", kernels: v.kernels, n: FULL_N, fullN: FULL_N, warmup: 1, epochs };
-  const r = spawnSync(process.execPath, ["--import", "tsx", "tools/bench/child.ts", JSON.stringify(cfg)], {
-    cwd: trees[tree], encoding: "utf8", env: { ...process.env, BACKPROP_BACKEND: "wasm", BACKPROP_BLAS: v.kernels === "blas" ? "" : "0" },
-  });
-  const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("RESULT "));
-  return line ? JSON.parse(line.slice(7)) : { error: ((r.stdout ?? "") + (r.stderr ?? "")).trim().split("\n").slice(-1)[0] };
+function child(tree: "base" | "new", w: WorkloadName, impl: string): Measured {
+  const cfg = { workload: w, impl, backend: "wasm", kernels: v.kernels, n: samples(w), fullN: FULL_N, warmup: 1, epochs } as RunConfig;
+  return runChild(cfg, trees[tree]);
 }
 
 const workloads = v.workloads!.split(",") as WorkloadName[];
@@ -72,7 +64,7 @@ for (let round = 1; round <= rounds; round++) {
     for (const impl of v.impls!.split(",")) {
       for (const tree of round % 2 ? (["base", "new"] as const) : (["new", "base"] as const)) {
         const r = child(tree, w, impl);
-        runs.push({ round, workload: w, impl, tree, ms: r.medianMs, cpu: r.cpuMs, loss: r.lastLoss, error: r.error ?? r.message, load: load() });
+        runs.push({ round, workload: w, impl, tree, ms: r.medianMs, cpu: r.cpuMs, loss: r.lastLoss, error: r.error, load: load() });
         console.error(`${round} ${w} ${impl} ${tree} ${r.medianMs?.toFixed(0) ?? r.error} loss ${r.lastLoss} (load ${load()})`);
       }
     }
