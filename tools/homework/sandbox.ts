@@ -76,6 +76,8 @@ export interface RunResult {
   runnerKilled?: string;
   wallMs: number;
   peakRssMb?: number;
+  /** When each stage ended, in ms since runNotebook was called (see tools/homework/profile.ts). */
+  timeline?: { workDir: number; started?: number; cells: number[]; end: number };
 }
 
 function bwrapPath(): string | undefined {
@@ -218,8 +220,10 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
 export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits: RunLimits, handinText?: string, prelude?: string): Promise<RunResult> {
   const t0 = Date.now();
   let work = "";
+  const timeline: NonNullable<RunResult["timeline"]> = { workDir: 0, cells: [], end: 0 };
   try {
     work = makeWorkDir(sb, limits, handinText);
+    timeline.workDir = Date.now() - t0;
   } catch (e) {
     return Promise.resolve({ cells: [], fatal: `could not prepare the work directory: ${(e as Error).message}`, wallMs: 0 });
   }
@@ -294,8 +298,13 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
       try {
         const v = JSON.parse(line) as { nonce?: unknown; cell?: CellRecord; summary?: typeof summary; started?: unknown };
         if (!v || typeof v !== "object" || v.nonce !== job.nonce) return;
-        if (v.started === true) started = true;
-        else if (v.cell && typeof v.cell === "object") cells.push(v.cell);
+        if (v.started === true) {
+          started = true;
+          timeline.started = Date.now() - t0;
+        } else if (v.cell && typeof v.cell === "object") {
+          cells.push(v.cell);
+          timeline.cells.push(Date.now() - t0);
+        }
         else if (v.summary && typeof v.summary === "object") summary = v.summary;
       } catch {
         /* not a record */
@@ -337,7 +346,8 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
       } catch {
         /* best effort */
       }
-      const result: RunResult = { cells, wallMs: Date.now() - t0, killed: killed || undefined, peakRssMb: summary?.peak_rss_mb };
+      timeline.end = Date.now() - t0;
+      const result: RunResult = { cells, wallMs: Date.now() - t0, killed: killed || undefined, peakRssMb: summary?.peak_rss_mb, timeline };
       if (summary?.fatal) result.fatal = summary.fatal;
       else if (summary?.failure && summary.failure.index === null && summary.failure.status === "fatal") result.fatal = summary.failure.message ?? "the kernel failed";
       else if (fatal) result.fatal = fatal;
