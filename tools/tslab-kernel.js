@@ -33,10 +33,10 @@ try {
   // `./lib/...` imports use the compiled library (.lib-build/: declarations and JavaScript), so the first
   // cell does not type-check all of lib/; BACKPROP_LIB_SOURCES=1 keeps tslab compiling lib/ from its sources.
   let compiledLib = false;
-  if (process.env.BACKPROP_LIB_SOURCES !== "1") {
-    const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.dirname(tslabDist)] }));
-    compiledLib = require("./compiled-lib.js").useCompiledLib(root, ts);
-  }
+  const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.dirname(tslabDist)] }));
+  if (process.env.BACKPROP_LIB_SOURCES !== "1") compiledLib = require("./compiled-lib.js").useCompiledLib(root, ts);
+  // one TypeScript program per cell instead of two, and no rebuilt reference maps (BACKPROP_TSLAB_STOCK=1: tslab as is)
+  if (process.env.BACKPROP_TSLAB_STOCK !== "1") require("./tslab-speed.js").speedUpTslab(tslabDist, ts);
   require("./tslab-protocol.js").patchTslab(tslabDist, root, { compiledLib });
 } catch (e) {
   console.error(`backprop-lab kernel: ${e.message}`);

@@ -17,7 +17,7 @@ import type { Notebook } from "./notebook";
 
 export const GRADER_KERNEL = "backprop-lab-grader";
 /** The kernel launcher and what it loads, copied into each work directory. */
-const KERNEL_TOOLS = ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "compiled-lib.js", "lib-build.js", "nbrun.py"];
+const KERNEL_TOOLS = ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "compiled-lib.js", "lib-build.js", "tslab-speed.js", "nbrun.py"];
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const libBuild = require("../lib-build.js") as { OUT_NAME: string };
 
