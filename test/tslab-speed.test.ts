@@ -34,6 +34,8 @@ const TRICKY = [
   "bp.nonexistent",
   "declare module \"./lib/index\" { export const added: number; }",
   "let u; u = 3; u",
+  'import { UsageError } from "./tools/cli";\nnew UsageError("m").message', // a project .ts file: compiled by tslab
+  "const after = UsageError.name;",
   "export const e1 = 1;",
   "",
   "// only a comment",

@@ -8,12 +8,14 @@
 //  1. One program per cell: the names come from binding the cell's text alone (the binder is per file: the
 //     same parse and bind as inside the program give the same `locals`), then the program with the suffix
 //     is built as before.
-//  2. The builder state's reference map reuses, for each file, the references computed by the previous
-//     program when nothing they depend on can have changed: the program holds the very same SourceFile
-//     objects (same text, same module resolutions) as then, apart from tslab's two files, and neither of
-//     those augments a module (an augmentation is the only way a cell's file enters another file's references:
-//     cells are modules, so they declare no ambient module). Otherwise everything is computed afresh.
-// tests: test/tslab-speed.test.ts converts the cells of every notebook through both and compares.
+//  2. The builder state's reference map: the files kept from the previous program (the very same SourceFile
+//     objects: same text, same module resolutions) keep the references TypeScript computed for them then;
+//     only the files that replaced others under the same name (tslab's two) are computed by TypeScript's own
+//     code. Whenever a file comes or goes under a new name, or a file that comes or goes augments a module or
+//     is a script (the only ways a file enters other files' references; cells are modules), the whole map is
+//     computed afresh as before.
+// tests: test/tslab-speed.test.ts converts a lecture, two homework solutions and cells written to fail
+// through both routes and compares everything the converter returns.
 "use strict";
 const fs = require("fs");
 const Module = require("module");
@@ -58,6 +60,75 @@ function localsOf(ts, fileName, text, options) {
 }
 
 /**
+ * Change 2: wraps `ts.BuilderState.create` (which tslab's watch program calls once per program) so that the
+ * files kept from the previous program get their previous references, and only the files that replaced
+ * others (tslab's two) are computed by TypeScript's own code. Falls back to TypeScript's computation for the
+ * whole program whenever a file came or went under a new name or a file that came or went could reach
+ * other files' references (a module augmentation, or a script: it may declare ambient modules).
+ */
+function reuseReferences(ts) {
+  const B = ts.BuilderState;
+  if (B.create.backprop) return;
+  const create = B.create;
+  let last = null; // { options, files: Set of SourceFile, info: Map SourceFile → { refs, affectsGlobalScope } }
+  const inert = (f) => ts.isExternalModule(f) && (!f.moduleAugmentations || f.moduleAugmentations.length === 0);
+  const record = (program, state) => {
+    const info = new Map();
+    for (const f of program.getSourceFiles()) {
+      const fi = state.fileInfos.get(f.resolvedPath);
+      info.set(f, { refs: state.referencedMap.getValues(f.resolvedPath), affectsGlobalScope: fi && fi.affectsGlobalScope });
+    }
+    last = { options: program.getCompilerOptions(), files: new Set(program.getSourceFiles()), info };
+    return state;
+  };
+  const wrapped = function (newProgram, oldState, disableUseFileVersionAsSignature) {
+    const files = newProgram.getSourceFiles();
+    const options = newProgram.getCompilerOptions();
+    const full = () => {
+      const state = create(newProgram, oldState, disableUseFileVersionAsSignature);
+      return state.referencedMap ? record(newProgram, state) : ((last = null), state);
+    };
+    if (!last || last.options !== options || !oldState || !oldState.referencedMap) return full();
+    const entering = files.filter((f) => !last.files.has(f));
+    const current = new Set(files);
+    const leaving = [...last.files].filter((f) => !current.has(f));
+    const names = (list) => list.map((f) => f.resolvedPath).sort().join("\n");
+    if (entering.length !== leaving.length || names(entering) !== names(leaving) || ![...entering, ...leaving].every(inert)) return full();
+    // TypeScript's own computation for the files that changed (against the whole program's checker)
+    const part = create(Object.assign(Object.create(newProgram), { getSourceFiles: () => entering }), oldState, disableUseFileVersionAsSignature);
+    const useOldState = B.canReuseOldState(part.referencedMap, oldState);
+    const fileInfos = new Map();
+    const referencedMap = B.createManyToManyPathMap();
+    const exportedModulesMap = B.createManyToManyPathMap();
+    for (const f of files) {
+      const p = f.resolvedPath;
+      let refs;
+      if (last.files.has(f)) {
+        // the same expressions as BuilderState.create, for a file whose references are already known
+        const known = last.info.get(f);
+        const oldUncommittedSignature = useOldState && oldState.oldSignatures ? oldState.oldSignatures.get(p) : undefined;
+        const oldInfo = useOldState ? oldState.fileInfos.get(p) : undefined;
+        const signature = oldUncommittedSignature === undefined ? (oldInfo ? oldInfo.signature : undefined) : oldUncommittedSignature || undefined;
+        fileInfos.set(p, { version: ts.Debug.checkDefined(f.version), signature, affectsGlobalScope: known.affectsGlobalScope, impliedFormat: f.impliedNodeFormat });
+        refs = known.refs;
+      } else {
+        fileInfos.set(p, part.fileInfos.get(p));
+        refs = part.referencedMap.getValues(p);
+      }
+      if (refs) referencedMap.set(p, refs);
+      if (useOldState) {
+        const oldUncommitted = oldState.oldExportedModulesMap ? oldState.oldExportedModulesMap.get(p) : undefined;
+        const exported = oldUncommitted === undefined ? oldState.exportedModulesMap.getValues(p) : oldUncommitted || undefined;
+        if (exported) exportedModulesMap.set(p, exported);
+      }
+    }
+    return record(newProgram, { ...part, fileInfos, referencedMap, exportedModulesMap });
+  };
+  wrapped.backprop = true;
+  B.create = wrapped;
+}
+
+/**
  * Loads tslab's converter.js (in `tslabDist`) with change 1 into require's cache, so tslab's own modules get
  * it; call before requiring any of them. `ts`: tslab's TypeScript (change 2 is applied to it).
  */
@@ -67,6 +138,11 @@ function speedUpTslab(tslabDist, ts) {
   let text = fs.readFileSync(file, "utf8");
   text = once(text, ONE_PROGRAM_FROM, ONE_PROGRAM_TO, "convert() reads the cell's locals");
   text = once(text, SECOND_FROM, SECOND_TO, "convert() rebuilds with the export suffix");
+  if (typeof (ts.BuilderState && ts.BuilderState.create) !== "function" || typeof ts.bindSourceFile !== "function") {
+    throw new Error("tools/tslab-speed.js: tslab's TypeScript has no BuilderState.create or bindSourceFile; run with BACKPROP_TSLAB_STOCK=1");
+  }
+  // BACKPROP_TSLAB_REFS=0: one program per cell only (to measure the two changes apart)
+  if (process.env.BACKPROP_TSLAB_REFS !== "0") reuseReferences(ts);
   const m = new Module(file, module);
   m.filename = file;
   m.paths = Module._nodeModulePaths(path.dirname(file));
