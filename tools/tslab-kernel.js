@@ -25,6 +25,11 @@ if (args.indexOf("--config-path") < 0 || !configPath) {
 }
 const root = projectRoot(process.cwd());
 process.chdir(root);
+// V8's compiled code for TypeScript and TensorFlow.js, made once (tools/kernel-cache.js); only read here.
+if (process.env.BACKPROP_KERNEL_CACHE !== "0") {
+  const kernelCache = require("./kernel-cache.js");
+  kernelCache.useCache(kernelCache.cacheDir(root));
+}
 // tslab looks for a local copy of itself from the working directory; ours sits beside this file, and it is
 // the copy patched to speak the Jupyter protocol (error messages, execute_result, kernel_info: see
 // tslab-protocol.js) and to add two notes for students (student-notes.js), so the search is turned off.

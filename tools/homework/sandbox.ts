@@ -17,9 +17,11 @@ import type { Notebook } from "./notebook";
 
 export const GRADER_KERNEL = "backprop-lab-grader";
 /** The kernel launcher and what it loads, copied into each work directory. */
-const KERNEL_TOOLS = ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "compiled-lib.js", "lib-build.js", "tslab-speed.js", "nbrun.py"];
+const KERNEL_TOOLS = ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "compiled-lib.js", "lib-build.js", "tslab-speed.js", "kernel-cache.js", "nbrun.py"];
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const libBuild = require("../lib-build.js") as { OUT_NAME: string };
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const kernelCache = require("../kernel-cache.js") as { CACHE_NAME: string; cacheKey(execArgv: string[]): string; build(root: string, execArgv: string[]): string };
 
 export type SandboxMode = "bwrap" | "none" | "auto";
 
@@ -175,6 +177,32 @@ export function detectSandbox(mode: SandboxMode, python: string): Sandbox {
   return cached;
 }
 
+/** The Node flags of the grader's kernel (see kernel.json in makeWorkDir). */
+function kernelFlags(limits: RunLimits): string[] {
+  return [`--max-old-space-size=${limits.memoryMb}`, ...KERNEL_NODE_FLAGS];
+}
+
+const kernelCaches = new Map<string, string | null>();
+
+/**
+ * The kernel's code cache for these flags (tools/kernel-cache.js), made by the grader once per batch when it is
+ * missing or stale; null when it cannot be made (the kernel then compiles as usual: slower, same grades).
+ */
+function kernelCacheFor(limits: RunLimits): string | null {
+  const flags = kernelFlags(limits);
+  const key = flags.join(" ");
+  if (!kernelCaches.has(key)) {
+    let dir: string | null = null;
+    try {
+      dir = kernelCache.build(ROOT, flags);
+    } catch {
+      dir = null;
+    }
+    kernelCaches.set(key, dir);
+  }
+  return kernelCaches.get(key) ?? null;
+}
+
 /** A fresh work directory: lib/ (copy), the kernel launcher, a kernel spec, the student's notebook. */
 export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string | undefined): string {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "bpgrade-"));
@@ -186,6 +214,10 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   // the compiled library (see tools/lib-build.js): the kernel checks it against the copied lib/ and uses it
   const compiled = path.join(ROOT, libBuild.OUT_NAME);
   if (fs.existsSync(compiled)) fs.cpSync(compiled, path.join(work, libBuild.OUT_NAME), { recursive: true });
+  // V8's code for TypeScript and TensorFlow.js, copied like the rest: the kernel only reads it (read-only folder,
+  // no file writes under the permission model), so no hand-in can change what the next one runs
+  const codeCache = kernelCacheFor(limits);
+  if (codeCache) fs.cpSync(codeCache, path.join(work, kernelCache.CACHE_NAME, path.basename(codeCache)), { recursive: true });
   fs.copyFileSync(path.join(ROOT, "tools", "homework", "harden.js"), path.join(work, "tools", "harden.js"));
   if (sb.kind === "bwrap") fs.mkdirSync(path.join(work, "node_modules")); // mount point for a read-only bind
   else fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"), "dir");
@@ -194,7 +226,7 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   fs.writeFileSync(
     path.join(spec, "kernel.json"),
     JSON.stringify({
-      argv: [process.execPath, `--max-old-space-size=${limits.memoryMb}`, ...KERNEL_NODE_FLAGS, path.join(work, "tools", "tslab-kernel.js"), "--config-path", "{connection_file}"],
+      argv: [process.execPath, ...kernelFlags(limits), path.join(work, "tools", "tslab-kernel.js"), "--config-path", "{connection_file}"],
       display_name: "TypeScript (backprop-lab grader)",
       language: "typescript",
       env: { BACKPROP_ROOT: work },
