@@ -179,7 +179,7 @@ function build(root, execArgv = [], log = () => undefined) {
   return dir;
 }
 
-module.exports = { CACHE_NAME, cacheKey, cacheDir, useCache, build, isFresh };
+module.exports = Object.freeze({ CACHE_NAME, cacheKey, cacheDir, useCache, build, isFresh });
 
 if (require.main === module) {
   const [cmd, ...rest] = process.argv.slice(2);

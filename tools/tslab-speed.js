@@ -37,7 +37,7 @@ const ONE_PROGRAM_FROM = `        updateContent(prevDecl, src);
         const keys = new Set();`;
 const ONE_PROGRAM_TO = `        let declsFile;
         let srcFile;
-        const locals = require(${JSON.stringify(__filename)}).localsOf(ts, srcFilename, srcPrefix + src, builder.getCompilerOptions());
+        const locals = backpropLocalsOf(ts, srcFilename, srcPrefix + src, builder.getCompilerOptions());
         const keys = new Set();`;
 const SECOND_FROM = `            updateContent(prevDecl, src + suffix);
             declsFile = builder.getSourceFile(declFilename);
@@ -143,6 +143,8 @@ function speedUpTslab(tslabDist, ts) {
   }
   // BACKPROP_TSLAB_REFS=0: one program per cell only (to measure the two changes apart)
   if (process.env.BACKPROP_TSLAB_REFS !== "0") reuseReferences(ts);
+  // bound once, when the converter loads: a cell cannot swap the function through require's cache later
+  text += `\nconst backpropLocalsOf = require(${JSON.stringify(__filename)}).localsOf;\n`;
   const m = new Module(file, module);
   m.filename = file;
   m.paths = Module._nodeModulePaths(path.dirname(file));
@@ -151,7 +153,8 @@ function speedUpTslab(tslabDist, ts) {
   require.cache[file] = m;
 }
 
-module.exports = { speedUpTslab, localsOf };
+// frozen: the patched converter and the kernel take these once, and a cell cannot replace them for later cells
+module.exports = Object.freeze({ speedUpTslab, localsOf });
 
 /**
  * `node tools/tslab-speed.js convert stock|fast <cells.json>`: converts lists of cells (a JSON array of arrays
