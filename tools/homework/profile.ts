@@ -37,10 +37,12 @@ async function main(): Promise<void> {
   console.log(`${s(started)} s  runner started: sandbox, python + nbclient, kernel start, prelude, self-checks (${s(started - t.workDir).trim()} s)`);
   let cellSum = 0;
   run.cells.forEach((c, i) => {
-    cellSum += c.ms;
-    const kind = g.entries[c.index]?.kind ?? "?";
-    const first = String(g.nb.cells[c.index]?.source ?? "").split("\n").find((l) => l.trim()) ?? "";
-    console.log(`${s(t.cells[i])} s  cell ${String(c.index).padStart(2)} ${kind.padEnd(7)} ${String(c.ms).padStart(5)} ms ${c.status.padEnd(5)} ${first.slice(0, 50)}`);
+    const ms = c.ms ?? 0;
+    cellSum += ms;
+    const at = c.index ?? -1;
+    const kind = g.entries[at]?.kind ?? "?";
+    const first = String(g.nb.cells[at]?.source ?? "").split("\n").find((l) => l.trim()) ?? "";
+    console.log(`${s(t.cells[i])} s  cell ${String(at).padStart(2)} ${kind.padEnd(7)} ${String(ms).padStart(5)} ms ${c.status.padEnd(5)} ${first.slice(0, 50)}`);
   });
   console.log(`${s(t.end)} s  end: kernel shutdown and clean-up (${s(t.end - (t.cells[t.cells.length - 1] ?? started)).trim()} s)`);
   console.log(`cells: ${run.cells.length}, ${(cellSum / 1000).toFixed(2)} s in all; between records and overhead: ${((t.end - started - cellSum) / 1000).toFixed(2)} s`);
