@@ -144,8 +144,9 @@ function speedUpTslab(tslabDist, ts) {
   // BACKPROP_TSLAB_REFS=0: one program per cell only (to measure the two changes apart)
   if (process.env.BACKPROP_TSLAB_REFS !== "0") reuseReferences(ts);
   // bound once, when the converter loads: a cell cannot swap the function through require's cache later
-  text += `\nconst backpropLocalsOf = require(${JSON.stringify(__filename)}).localsOf;\n`;
+  text += "\nconst backpropLocalsOf = module.backpropLocalsOf;\n";
   const m = new Module(file, module);
+  m.backpropLocalsOf = localsOf;
   m.filename = file;
   m.paths = Module._nodeModulePaths(path.dirname(file));
   m._compile(text, file);
