@@ -174,7 +174,13 @@ function build(root, execArgv = [], log = () => undefined) {
   }
   fs.writeFileSync(path.join(tmp, "manifest.json"), JSON.stringify({ format: FORMAT, key: out.key, node: process.version, execArgv, files }, null, 1) + "\n");
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(tmp, dir);
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    // another process made it at the same time: keep theirs
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!isFresh(root, execArgv)) throw e;
+  }
   log(`backprop-lab: kernel code cache for ${execArgv.length ? execArgv.join(" ") : "plain node"} made in ${((Date.now() - t0) / 1000).toFixed(1)} s (${Object.keys(files).length} files)`);
   return dir;
 }

@@ -217,7 +217,12 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   // V8's code for TypeScript and TensorFlow.js, copied like the rest: the kernel only reads it (read-only folder,
   // no file writes under the permission model), so no hand-in can change what the next one runs
   const codeCache = kernelCacheFor(limits);
-  if (codeCache) fs.cpSync(codeCache, path.join(work, kernelCache.CACHE_NAME, path.basename(codeCache)), { recursive: true });
+  try {
+    if (codeCache) fs.cpSync(codeCache, path.join(work, kernelCache.CACHE_NAME, path.basename(codeCache)), { recursive: true });
+  } catch {
+    // another grader replacing the cache right now: this kernel compiles as usual (same grades)
+    fs.rmSync(path.join(work, kernelCache.CACHE_NAME), { recursive: true, force: true });
+  }
   fs.copyFileSync(path.join(ROOT, "tools", "homework", "harden.js"), path.join(work, "tools", "harden.js"));
   if (sb.kind === "bwrap") fs.mkdirSync(path.join(work, "node_modules")); // mount point for a read-only bind
   else fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"), "dir");
