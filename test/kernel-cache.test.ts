@@ -65,3 +65,22 @@ test("the cache is not used for other Node flags, nor for a file that changed si
   assert.equal(r.version, load(path.join(os.tmpdir(), "no-such-cache")).version);
   fs.rmSync(copy, { recursive: true, force: true });
 });
+
+test("the grader's kernel, in its sandbox, compiles from the cache the grader made for its flags", { timeout: 300_000 }, async () => {
+  const { ensureJupyter } = await import("../tools/jupyter-env");
+  const { detectSandbox, runNotebook } = await import("../tools/homework/sandbox");
+  const jenv = ensureJupyter(() => undefined);
+  const nb = {
+    cells: [{ cell_type: "code", id: "c0", metadata: {}, source: 'console.error("CACHE " + JSON.stringify(require("./tools/kernel-cache.js").status()));', execution_count: null, outputs: [] }],
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  const limits = { cellTimeout: 60, wallLimit: 120, memoryMb: 1536, outputBytes: 1e6, tmpMb: 64 };
+  const run = await runNotebook(jenv, detectSandbox("auto", jenv.python), nb as never, limits);
+  assert.equal(run.fatal, undefined);
+  const line = /CACHE (\{.*\})/.exec(run.cells[0]?.stderr ?? "");
+  assert.ok(line, JSON.stringify(run.cells));
+  const stats = JSON.parse(line[1]) as { used: boolean; hits: number; rejected: number };
+  assert.ok(stats.used && stats.hits >= 2 && stats.rejected === 0, line[1]);
+});

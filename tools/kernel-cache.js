@@ -69,7 +69,19 @@ function runScript(mod, content, filename, cachedData) {
  * In the kernel: compiles the modules of the manifest in `dir` with their cached code. Returns what it did,
  * for the kernel's stderr; never throws.
  */
+let lastUse = null;
+
+/** What useCache did in this process (null before): { used, why } or { used, hits, rejected, changed }. */
+function status() {
+  return lastUse && { ...lastUse };
+}
+
 function useCache(dir) {
+  lastUse = useCacheIn(dir);
+  return lastUse;
+}
+
+function useCacheIn(dir) {
   let manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
@@ -185,7 +197,7 @@ function build(root, execArgv = [], log = () => undefined) {
   return dir;
 }
 
-module.exports = Object.freeze({ CACHE_NAME, cacheKey, cacheDir, useCache, build, isFresh });
+module.exports = Object.freeze({ CACHE_NAME, cacheKey, cacheDir, useCache, status, build, isFresh });
 
 if (require.main === module) {
   const [cmd, ...rest] = process.argv.slice(2);
