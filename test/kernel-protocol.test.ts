@@ -119,3 +119,37 @@ test("nbconvert --execute: a failing cell prints the error's name, message and c
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the kernel gives the same outputs and type errors with and without tools/tslab-speed.js and its code cache", () => {
+  const jenv = ensureJupyter();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kernel-speed-"));
+  try {
+    const nb = path.join(dir, "cells.ipynb");
+    fs.writeFileSync(nb, notebook([
+      'import * as bp from "./lib/index";\nconst z = bp.tf.tensor([1, 2, 3]).sum().dataSync()[0];\nz',
+      "const label: string = z;", // a type error: tslab's message and position
+      "function twice(x: number): number { return 2 * x; }\ntwice(z)",
+      'twice("3")',
+      "interface P { x: number }\nconst p: P = { x: twice(1) };",
+      "p.y",
+      "let later = p.x + 1;\nconsole.log(later); later",
+      "throw new TypeError(`stop ${later}`);",
+      "bp.nothingHere()",
+    ]));
+    const run = (env: Record<string, string>) => {
+      const r = spawnSync(jenv.python, ["-m", "nbconvert", "--to", "notebook", "--execute", "--allow-errors", "--stdout", nb], {
+        cwd: dir, env: { ...jenv.env, BACKPROP_ROOT: ROOT, ...env }, encoding: "utf8", timeout: 300_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return (JSON.parse(r.stdout).cells as { outputs: unknown[] }[]).map((c) => c.outputs);
+    };
+    const fast = run({});
+    const stock = run({ BACKPROP_TSLAB_STOCK: "1", BACKPROP_KERNEL_CACHE: "0" });
+    assert.deepEqual(fast, stock);
+    const errors = fast.flat().filter((o) => (o as { output_type: string }).output_type === "error") as { ename: string; evalue: string }[];
+    assert.equal(errors.length, 5, JSON.stringify(fast)); // the test covers failures, not only successes
+    assert.match(errors[0].evalue, /Type 'number' is not assignable to type 'string'/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Registers the tslab TypeScript kernel inside the project (.jupyter/kernels/backprop-lab), so nothing global is
 // needed: Jupyter finds it through JUPYTER_PATH=<repo>/.jupyter (set by `npm run jupyter` and the runner).
-// `install` also compiles lib/ for the kernel (lib-build.js). Plain JavaScript because it runs from npm's
+// `install` also compiles lib/ for the kernel (lib-build.js) and makes its code cache (kernel-cache.js). Plain JavaScript because it runs from npm's
 // postinstall, before anything is compiled.
 "use strict";
 const fs = require("fs");
@@ -44,13 +44,27 @@ function compileLib(log = console.log) {
   }
 }
 
-module.exports = { install, compileLib, jupyterPath, specDir, kernelName };
+/**
+ * Makes the kernel's V8 code cache (kernel-cache.js) for kernels started as the kernel spec starts them (no
+ * Node flags). Never fails: without it the kernel compiles TypeScript and TensorFlow.js as before.
+ */
+function buildCodeCache(log = console.log) {
+  try {
+    require("./kernel-cache.js").build(root, [], log);
+    return true;
+  } catch (e) {
+    log(`warning: ${e.message.split("\n")[0]}\nThe kernel will start without its code cache (a little slower).`);
+    return false;
+  }
+}
+
+module.exports = { install, compileLib, buildCodeCache, jupyterPath, specDir, kernelName };
 
 if (require.main === module) {
   const cmd = process.argv[2] ?? "install";
   if (cmd === "install") {
     console.log(`tslab kernel registered in ${path.relative(process.cwd(), install()) || "."}`);
-    compileLib();
+    if (compileLib()) buildCodeCache();
   }
   else if (cmd === "path") console.log(jupyterPath);
   else {

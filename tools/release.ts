@@ -31,6 +31,8 @@ export const RELEASE_FILES = [
   "tools/tslab-kernel.js",
   "tools/tslab-protocol.js",
   "tools/student-notes.js",
+  "tools/tslab-speed.js",
+  "tools/kernel-cache.js",
   "tools/compiled-lib.js",
   "tools/lib-build.js",
   "tools/build-native.js",

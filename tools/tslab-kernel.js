@@ -25,6 +25,11 @@ if (args.indexOf("--config-path") < 0 || !configPath) {
 }
 const root = projectRoot(process.cwd());
 process.chdir(root);
+// V8's compiled code for TypeScript and TensorFlow.js, made once (tools/kernel-cache.js); only read here.
+if (process.env.BACKPROP_KERNEL_CACHE !== "0") {
+  const kernelCache = require("./kernel-cache.js");
+  kernelCache.useCache(kernelCache.cacheDir(root));
+}
 // tslab looks for a local copy of itself from the working directory; ours sits beside this file, and it is
 // the copy patched to speak the Jupyter protocol (error messages, execute_result, kernel_info: see
 // tslab-protocol.js) and to add two notes for students (student-notes.js), so the search is turned off.
@@ -33,10 +38,10 @@ try {
   // `./lib/...` imports use the compiled library (.lib-build/: declarations and JavaScript), so the first
   // cell does not type-check all of lib/; BACKPROP_LIB_SOURCES=1 keeps tslab compiling lib/ from its sources.
   let compiledLib = false;
-  if (process.env.BACKPROP_LIB_SOURCES !== "1") {
-    const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.dirname(tslabDist)] }));
-    compiledLib = require("./compiled-lib.js").useCompiledLib(root, ts);
-  }
+  const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.dirname(tslabDist)] }));
+  if (process.env.BACKPROP_LIB_SOURCES !== "1") compiledLib = require("./compiled-lib.js").useCompiledLib(root, ts);
+  // one TypeScript program per cell instead of two, and no rebuilt reference maps (BACKPROP_TSLAB_STOCK=1: tslab as is)
+  if (process.env.BACKPROP_TSLAB_STOCK !== "1") require("./tslab-speed.js").speedUpTslab(tslabDist, ts);
   require("./tslab-protocol.js").patchTslab(tslabDist, root, { compiledLib });
 } catch (e) {
   console.error(`backprop-lab kernel: ${e.message}`);

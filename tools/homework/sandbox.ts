@@ -17,9 +17,11 @@ import type { Notebook } from "./notebook";
 
 export const GRADER_KERNEL = "backprop-lab-grader";
 /** The kernel launcher and what it loads, copied into each work directory. */
-const KERNEL_TOOLS = ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "compiled-lib.js", "lib-build.js", "nbrun.py"];
+const KERNEL_TOOLS = ["tslab-kernel.js", "tslab-protocol.js", "student-notes.js", "compiled-lib.js", "lib-build.js", "tslab-speed.js", "kernel-cache.js", "nbrun.py"];
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const libBuild = require("../lib-build.js") as { OUT_NAME: string };
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const kernelCache = require("../kernel-cache.js") as { CACHE_NAME: string; cacheKey(execArgv: string[]): string; build(root: string, execArgv: string[]): string };
 
 export type SandboxMode = "bwrap" | "none" | "auto";
 
@@ -76,6 +78,8 @@ export interface RunResult {
   runnerKilled?: string;
   wallMs: number;
   peakRssMb?: number;
+  /** When each stage ended, in ms since runNotebook was called (see tools/homework/profile.ts). */
+  timeline?: { workDir: number; started?: number; cells: number[]; end: number };
 }
 
 function bwrapPath(): string | undefined {
@@ -173,6 +177,32 @@ export function detectSandbox(mode: SandboxMode, python: string): Sandbox {
   return cached;
 }
 
+/** The Node flags of the grader's kernel (see kernel.json in makeWorkDir). */
+function kernelFlags(limits: RunLimits): string[] {
+  return [`--max-old-space-size=${limits.memoryMb}`, ...KERNEL_NODE_FLAGS];
+}
+
+const kernelCaches = new Map<string, string | null>();
+
+/**
+ * The kernel's code cache for these flags (tools/kernel-cache.js), made by the grader once per batch when it is
+ * missing or stale; null when it cannot be made (the kernel then compiles as usual: slower, same grades).
+ */
+function kernelCacheFor(limits: RunLimits): string | null {
+  const flags = kernelFlags(limits);
+  const key = flags.join(" ");
+  if (!kernelCaches.has(key)) {
+    let dir: string | null = null;
+    try {
+      dir = kernelCache.build(ROOT, flags);
+    } catch {
+      dir = null;
+    }
+    kernelCaches.set(key, dir);
+  }
+  return kernelCaches.get(key) ?? null;
+}
+
 /** A fresh work directory: lib/ (copy), the kernel launcher, a kernel spec, the student's notebook. */
 export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string | undefined): string {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "bpgrade-"));
@@ -184,6 +214,15 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   // the compiled library (see tools/lib-build.js): the kernel checks it against the copied lib/ and uses it
   const compiled = path.join(ROOT, libBuild.OUT_NAME);
   if (fs.existsSync(compiled)) fs.cpSync(compiled, path.join(work, libBuild.OUT_NAME), { recursive: true });
+  // V8's code for TypeScript and TensorFlow.js, copied like the rest: the kernel only reads it (read-only folder,
+  // no file writes under the permission model), so no hand-in can change what the next one runs
+  const codeCache = kernelCacheFor(limits);
+  try {
+    if (codeCache) fs.cpSync(codeCache, path.join(work, kernelCache.CACHE_NAME, path.basename(codeCache)), { recursive: true });
+  } catch {
+    // another grader replacing the cache right now: this kernel compiles as usual (same grades)
+    fs.rmSync(path.join(work, kernelCache.CACHE_NAME), { recursive: true, force: true });
+  }
   fs.copyFileSync(path.join(ROOT, "tools", "homework", "harden.js"), path.join(work, "tools", "harden.js"));
   if (sb.kind === "bwrap") fs.mkdirSync(path.join(work, "node_modules")); // mount point for a read-only bind
   else fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"), "dir");
@@ -192,7 +231,7 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
   fs.writeFileSync(
     path.join(spec, "kernel.json"),
     JSON.stringify({
-      argv: [process.execPath, `--max-old-space-size=${limits.memoryMb}`, ...KERNEL_NODE_FLAGS, path.join(work, "tools", "tslab-kernel.js"), "--config-path", "{connection_file}"],
+      argv: [process.execPath, ...kernelFlags(limits), path.join(work, "tools", "tslab-kernel.js"), "--config-path", "{connection_file}"],
       display_name: "TypeScript (backprop-lab grader)",
       language: "typescript",
       env: { BACKPROP_ROOT: work },
@@ -218,8 +257,10 @@ export function makeWorkDir(sb: Sandbox, limits: RunLimits, handinText: string |
 export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits: RunLimits, handinText?: string, prelude?: string): Promise<RunResult> {
   const t0 = Date.now();
   let work = "";
+  const timeline: NonNullable<RunResult["timeline"]> = { workDir: 0, cells: [], end: 0 };
   try {
     work = makeWorkDir(sb, limits, handinText);
+    timeline.workDir = Date.now() - t0;
   } catch (e) {
     return Promise.resolve({ cells: [], fatal: `could not prepare the work directory: ${(e as Error).message}`, wallMs: 0 });
   }
@@ -294,8 +335,13 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
       try {
         const v = JSON.parse(line) as { nonce?: unknown; cell?: CellRecord; summary?: typeof summary; started?: unknown };
         if (!v || typeof v !== "object" || v.nonce !== job.nonce) return;
-        if (v.started === true) started = true;
-        else if (v.cell && typeof v.cell === "object") cells.push(v.cell);
+        if (v.started === true) {
+          started = true;
+          timeline.started = Date.now() - t0;
+        } else if (v.cell && typeof v.cell === "object") {
+          cells.push(v.cell);
+          timeline.cells.push(Date.now() - t0);
+        }
         else if (v.summary && typeof v.summary === "object") summary = v.summary;
       } catch {
         /* not a record */
@@ -337,7 +383,8 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
       } catch {
         /* best effort */
       }
-      const result: RunResult = { cells, wallMs: Date.now() - t0, killed: killed || undefined, peakRssMb: summary?.peak_rss_mb };
+      timeline.end = Date.now() - t0;
+      const result: RunResult = { cells, wallMs: Date.now() - t0, killed: killed || undefined, peakRssMb: summary?.peak_rss_mb, timeline };
       if (summary?.fatal) result.fatal = summary.fatal;
       else if (summary?.failure && summary.failure.index === null && summary.failure.status === "fatal") result.fatal = summary.failure.message ?? "the kernel failed";
       else if (fatal) result.fatal = fatal;
