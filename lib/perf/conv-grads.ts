@@ -28,6 +28,7 @@
  * bits, so the hand-written layers (which use them) keep their values (test/windows-native.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
+import { installElementwiseMemo, uninstallElementwiseMemo } from "./elementwise-memo";
 import { nativeAddon } from "./native";
 import { Pads, windowGeometry } from "./windows";
 
@@ -243,6 +244,8 @@ export function installWasmConvGrads(): boolean {
       tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc as unknown as KernelFunc) as never });
     }
   }
+  // last: the memo wraps whichever Tanh/Sigmoid is registered (native or stock); BACKPROP_MEMO=0 leaves it off
+  if (process.env.BACKPROP_MEMO !== "0") installElementwiseMemo();
   return true;
 }
 
@@ -258,6 +261,7 @@ export function nativeConvKernels(): string[] {
 
 /** Removes the kernels again and puts the stock ones back (tests). */
 export function uninstallWasmConvGrads(): void {
+  uninstallElementwiseMemo();   // it wraps the native Tanh: unwrap first
   for (const [name, stock] of replaced) {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(stock);
