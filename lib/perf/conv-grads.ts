@@ -21,10 +21,12 @@
  *   AvgPoolGrad             ∂q/∂out / k² spread over each window (valid windows, square, one stride)
  *   Transpose               of the last two axes (a copy: same bits)
  *   Tanh                    musl's tanhf, the code the wasm kernel runs, 8 lanes at a time (same bits)
+ *   Add                     a row of biases added to every row (same bits: one float32 addition each)
+ *   Sum                     over axis 0 of a matrix, in the wasm kernel's order (same bits)
  *
  * with X̃ filled in C on the wasm heap (native/blas/windows.c). What they do not handle (NCHW, dilation,
  * unequal strides, PReLU, other activations, padded pooling) goes to the stock kernel. The conv and pooling
- * kernels equal the cpu backend's within float32 rounding; Transpose and Tanh give the stock wasm kernels'
+ * kernels equal the cpu backend's within float32 rounding; Transpose, Tanh, Add and Sum give the stock wasm kernels'
  * bits, so the hand-written layers (which use them) keep their values (test/windows-native.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -214,6 +216,40 @@ function nativeTanh({ inputs, backend }: KernelArgs): TensorInfo | null {
   return out;
 }
 
+/**
+ * Add of a row of biases to every row ([..., n] + [n], either order): wasm's broadcasting loop took 0.8 ms for
+ * LeNet-5's C1 (50 176 × 6 + 6), a plain loop takes a fraction. One float32 addition per entry either way (the
+ * same IEEE operation, commutative): same bits. Other adds (same shapes, other broadcasts) go to the stock one.
+ */
+function nativeAddRows({ inputs, backend }: KernelArgs & { inputs: { a: TensorInfo; b: TensorInfo } }): TensorInfo | null {
+  const blas = nativeAddon();
+  const { a, b } = inputs as unknown as { a: TensorInfo; b: TensorInfo };
+  if (!blas || !a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
+  const size = (t: TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
+  const [big, row] = size(a) >= size(b) ? [a, b] : [b, a];
+  const n = big.shape[big.shape.length - 1];
+  const isRow = row.shape.length >= 1 && row.shape.length <= big.shape.length && row.shape[row.shape.length - 1] === n && size(row) === n;
+  if (!isRow || size(big) === n || n === 0) return null;
+  const out = backend.makeOutput(big.shape.slice(), "float32");
+  blas.addRows(backend.typedArrayFromHeap(big), backend.typedArrayFromHeap(row), backend.typedArrayFromHeap(out));
+  return out;
+}
+
+/**
+ * Sum over axis 0 of a matrix (the bias gradients Σ_rows ∂q/∂out): wasm transposes it first (a copy of the
+ * whole matrix), then adds each row; here the column sums in one pass, in the same order (same bits).
+ */
+function nativeColumnSums({ inputs, backend, attrs }: KernelArgs & { attrs: { axis?: number | number[]; keepDims?: boolean } }): TensorInfo | null {
+  const blas = nativeAddon(), x = inputs.x;
+  const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims?: boolean };
+  const axes = Array.isArray(axis) ? axis : [axis];
+  if (!blas || x.dtype !== "float32" || x.shape.length !== 2 || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -2)) return null;
+  const [rows, cols] = x.shape;
+  const out = backend.makeOutput(keepDims ? [1, cols] : [cols], "float32");
+  blas.columnSums(backend.typedArrayFromHeap(x), rows, cols, backend.typedArrayFromHeap(out));
+  return out;
+}
+
 /** The stock wasm kernels replaced by native ones, with the replacement built from the stock one. */
 const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Conv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
@@ -222,6 +258,8 @@ const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   AvgPoolGrad: (stock) => (a) => nativeAvgPoolGrad(a) ?? stock(a),
   Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
   Tanh: (stock) => (a) => nativeTanh(a) ?? stock(a),
+  Add: (stock) => (a) => nativeAddRows(a as never) ?? stock(a),
+  Sum: (stock) => (a) => nativeColumnSums(a as never) ?? stock(a),
 };
 const replaced = new Map<string, tf.KernelConfig>();
 

@@ -198,7 +198,59 @@ static napi_value tanh_f32(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static float *f32_arg(napi_env env, napi_value v, size_t *len) {
+  napi_typedarray_type t;
+  void *d;
+  size_t off;
+  napi_value buf;
+  if (napi_get_typedarray_info(env, v, &t, len, &d, &buf, &off) != napi_ok || t != napi_float32_array) return NULL;
+  return d;
+}
+
+// addRows(x, b, out): out = x + b with b (n values) added to every row of x (a multiple of n values). One
+// float32 addition per entry, the one IEEE operation the wasm kernel does too: same bits.
+static napi_value add_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 3, lx, lb, lo;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  const float *x = argc == 3 ? f32_arg(env, argv[0], &lx) : NULL, *b = x ? f32_arg(env, argv[1], &lb) : NULL;
+  float *out = b ? f32_arg(env, argv[2], &lo) : NULL;
+  if (!out || lb == 0 || lx % lb != 0 || lo < lx) {
+    napi_throw_type_error(env, NULL, "addRows(x, b, out): Float32Arrays, x a whole number of rows of b's length, out as long as x");
+    return NULL;
+  }
+  for (size_t r = 0; r < lx; r += lb)
+    for (size_t j = 0; j < lb; j++) out[r + j] = x[r + j] + b[j];
+  return NULL;
+}
+
+// columnSums(x, rows, cols, out): out[j] = Σ_i x[i·cols + j], each sum in float32 from 0 in the order of i — the
+// wasm Sum kernel's order (it transposes, then adds each row left to right): same bits. Rows are read once.
+static napi_value column_sums(napi_env env, napi_callback_info info) {
+  size_t argc = 4, lx, lo;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t R = -1, C = -1;
+  const float *x = argc == 4 ? f32_arg(env, argv[0], &lx) : NULL;
+  float *out = x ? f32_arg(env, argv[3], &lo) : NULL;
+  if (!out || napi_get_value_int32(env, argv[1], &R) != napi_ok || napi_get_value_int32(env, argv[2], &C) != napi_ok || R < 0 || C < 0 ||
+      lx < (size_t)R * C || lo < (size_t)C) {
+    napi_throw_type_error(env, NULL, "columnSums(x, rows, cols, out): Float32Arrays, x of rows·cols values, out of cols");
+    return NULL;
+  }
+  for (int32_t j = 0; j < C; j++) out[j] = 0.0f;
+  for (int32_t i = 0; i < R; i++) {
+    const float *row = x + (size_t)i * C;
+    for (int32_t j = 0; j < C; j++) out[j] += row[j];
+  }
+  return NULL;
+}
+
 void define_elementwise_kernels(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {{"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL}};
-  napi_define_properties(env, exports, 1, props);
+  napi_property_descriptor props[] = {
+      {"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL},
+      {"addRows", NULL, add_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"columnSums", NULL, column_sums, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

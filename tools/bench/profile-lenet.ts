@@ -19,14 +19,15 @@ import { sgd, stepVariables } from "../../lib/scratch/optimizers";
 const times = new Map<string, { ms: number; n: number }>();
 let depth = 0;
 
-/** With --shapes, a matrix product is timed per operand shape and transpose flags ("BatchMatMul 25×50176ᵀ·…"). */
+/** With --shapes, kernels are timed per input shape (products with their transpose flags: "BatchMatMul 50176×25ᵀ·…"). */
 let byShape = false;
 type Info = { shape: number[] };
 function label(name: string, a: never[]): string {
-  if (!byShape || (name !== "BatchMatMul" && name !== "_FusedMatMul")) return name;
-  const { inputs, attrs } = a[0] as { inputs: { a: Info; b: Info }; attrs: { transposeA?: boolean; transposeB?: boolean } };
+  if (!byShape) return name;
+  const { inputs, attrs } = a[0] as { inputs: Record<string, Info | undefined>; attrs: { transposeA?: boolean; transposeB?: boolean } };
   const op = (t: Info, tr?: boolean) => t.shape.join("×") + (tr ? "ᵀ" : "");
-  return `${name} ${op(inputs.a, attrs.transposeA)}·${op(inputs.b, attrs.transposeB)}`;
+  if (name === "BatchMatMul" || name === "_FusedMatMul") return `${name} ${op(inputs.a!, attrs.transposeA)}·${op(inputs.b!, attrs.transposeB)}`;
+  return `${name} ${Object.values(inputs).filter((t): t is Info => Boolean(t?.shape)).map((t) => op(t)).join(", ")}`;
 }
 
 function timed<F extends (...a: never[]) => unknown>(kernel: string, f: F): F {
