@@ -164,7 +164,7 @@ test("native im2col equals tfjs's cpu backend (tf.pad + tf.slice), and the max-p
 });
 
 test("the wasm conv kernels (native where the addon is loaded) equal the cpu backend's", async () => {
-  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["Add", "AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Sum", "Tanh", "Transpose"]);
+  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["Add", "AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Mean", "Sum", "Tanh", "Transpose"]);
   const cases: { x: [number, number, number, number]; f: number[]; s: number; pad: "valid" | "same" }[] = [
     { x: [64, 28, 28, 1], f: [5, 5, 1, 6], s: 1, pad: "same" },   // LeNet-5's C1
     { x: [64, 14, 14, 6], f: [5, 5, 6, 16], s: 1, pad: "valid" }, // C3
@@ -249,17 +249,22 @@ test("the native bias addition gives the stock wasm Add's bits ([P, n] + [n] eit
   if (native()) assert.ok(nativeConvKernels().includes("Add"));
 });
 
-test("the native column sums give the stock wasm Sum's bits (axis 0 of matrices up to LeNet-5's 50 176 × 6; other sums go to the stock one)", () => {
+test("the native one-axis sums and means give the stock wasm Sum's and Mean's bits (LeNet-5's bias gradients and pooling means; several axes go to the stock one)", () => {
   const rng = new Rng(502);
-  const cases: [number[], number | number[], boolean][] = [[[50176, 6], 0, false], [[6400, 16], 0, true], [[64, 120], -2, false], [[1, 5], [0], false], [[300, 1], 0, false], [[7, 3], 1, false], [[4, 5, 6], 0, false], [[9, 4], [0, 1], false]];
+  const cases: [number[], number | number[], boolean][] = [[[50176, 6], 0, false], [[6400, 16], 0, true], [[64, 120], -2, false], [[1, 5], [0], false], [[300, 1], 0, false],
+    [[7, 3], 1, false], [[4, 5, 6], 0, false], [[12544, 4, 6], 1, false], [[1600, 4, 16], 1, true], [[5, 3, 7], -2, false], [[6, 5, 3], 2, true], [[2, 3, 5, 7], 2, false], [[9, 4], [0, 1], false], [[3, 4, 5], [0, 2], false]];
   for (const [shape, axis, keepDims] of cases) {
     const x = tf.tensor(mixed(shape.reduce((p, d) => p * d, 1), rng), shape);
     againstStock(() => tf.sum(x, axis, keepDims), `sum ${JSON.stringify(shape)} over ${JSON.stringify(axis)}`);
+    againstStock(() => tf.mean(x, axis, keepDims), `mean ${JSON.stringify(shape)} over ${JSON.stringify(axis)}`);
+    againstStock(() => tf.mean(x, axis, keepDims).reshape([-1]).concat(tf.tensor1d(tf.mean(x, axis, keepDims).shape)), `mean's shape ${JSON.stringify(shape)}`);
     x.dispose();
   }
   // sums that lose digits depending on their order: a change of order shows in the bits
   const big = tf.tensor(Float32Array.from({ length: 50176 * 6 }, () => (rng.uniform() < 0.5 ? 1e7 : 1) * rng.normal()), [50176, 6]);
   againstStock(() => tf.sum(big, 0), "sum of values of mixed magnitude");
+  againstStock(() => tf.mean(big.reshape([2, 50176 * 3]), 1), "mean of values of mixed magnitude (÷ 150 528)");
+  againstStock(() => tf.mean(big.reshape([100352, 3]), 1), "means of 3");
   big.dispose();
-  if (native()) assert.ok(nativeConvKernels().includes("Sum"));
+  if (native()) assert.ok(nativeConvKernels().includes("Sum") && nativeConvKernels().includes("Mean"));
 });

@@ -22,11 +22,11 @@
  *   Transpose               of the last two axes (a copy: same bits)
  *   Tanh                    musl's tanhf, the code the wasm kernel runs, 8 lanes at a time (same bits)
  *   Add                     a row of biases added to every row (same bits: one float32 addition each)
- *   Sum                     over axis 0 of a matrix, in the wasm kernel's order (same bits)
+ *   Sum, Mean               over one axis, in the wasm kernels' order (same bits)
  *
  * with X̃ filled in C on the wasm heap (native/blas/windows.c). What they do not handle (NCHW, dilation,
  * unequal strides, PReLU, other activations, padded pooling) goes to the stock kernel. The conv and pooling
- * kernels equal the cpu backend's within float32 rounding; Transpose, Tanh, Add and Sum give the stock wasm kernels'
+ * kernels equal the cpu backend's within float32 rounding; Transpose, Tanh, Add, Sum and Mean give the stock wasm kernels'
  * bits, so the hand-written layers (which use them) keep their values (test/windows-native.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -236,17 +236,22 @@ function nativeAddRows({ inputs, backend }: KernelArgs & { inputs: { a: TensorIn
 }
 
 /**
- * Sum over axis 0 of a matrix (the bias gradients Σ_rows ∂q/∂out): wasm transposes it first (a copy of the
- * whole matrix), then adds each row; here the column sums in one pass, in the same order (same bits).
+ * Sum or Mean over one axis (the bias gradients Σ_rows ∂q/∂out, the average pooling's means): wasm transposes
+ * the axis innermost first (a copy of the whole tensor), then adds each run; here one pass over the data in
+ * the same order, each sum in float32 from 0, the mean divided by the count (same bits).
  */
-function nativeColumnSums({ inputs, backend, attrs }: KernelArgs & { attrs: { axis?: number | number[]; keepDims?: boolean } }): TensorInfo | null {
+function nativeReduce(mean: boolean, { inputs, backend, attrs }: KernelArgs & { attrs: { axis?: number | number[]; keepDims?: boolean } }): TensorInfo | null {
   const blas = nativeAddon(), x = inputs.x;
   const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims?: boolean };
   const axes = Array.isArray(axis) ? axis : [axis];
-  if (!blas || x.dtype !== "float32" || x.shape.length !== 2 || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -2)) return null;
-  const [rows, cols] = x.shape;
-  const out = backend.makeOutput(keepDims ? [1, cols] : [cols], "float32");
-  blas.columnSums(backend.typedArrayFromHeap(x), rows, cols, backend.typedArrayFromHeap(out));
+  const r = x.shape.length;
+  if (!blas || x.dtype !== "float32" || axes.length !== 1 || !Number.isInteger(axes[0]) || axes[0] < -r || axes[0] >= r) return null;
+  const k = axes[0] < 0 ? axes[0] + r : axes[0];
+  const prod = (d: number[]) => d.reduce((p, v) => p * v, 1);
+  const A = prod(x.shape.slice(0, k)), R = x.shape[k], B = prod(x.shape.slice(k + 1));
+  if (A * R * B === 0) return null;
+  const out = backend.makeOutput(keepDims ? x.shape.map((d, i) => (i === k ? 1 : d)) : x.shape.filter((_, i) => i !== k), "float32");
+  blas.reduceAxis(backend.typedArrayFromHeap(x), A, R, B, mean, backend.typedArrayFromHeap(out));
   return out;
 }
 
@@ -259,7 +264,8 @@ const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
   Tanh: (stock) => (a) => nativeTanh(a) ?? stock(a),
   Add: (stock) => (a) => nativeAddRows(a as never) ?? stock(a),
-  Sum: (stock) => (a) => nativeColumnSums(a as never) ?? stock(a),
+  Sum: (stock) => (a) => nativeReduce(false, a as never) ?? stock(a),
+  Mean: (stock) => (a) => nativeReduce(true, a as never) ?? stock(a),
 };
 const replaced = new Map<string, tf.KernelConfig>();
 
