@@ -22,7 +22,7 @@
  *   Transpose               of the last two axes (a copy: same bits)
  *   Tanh                    musl's tanhf, the code the wasm kernel runs, 8 lanes at a time (same bits)
  *   Add                     a row of biases added to every row (same bits: one float32 addition each)
- *   Sum, Mean               over one axis, in the wasm kernels' order (same bits)
+ *   Sum, Mean               over neighbouring axes, in the wasm kernels' order (same bits)
  *
  * with X̃ filled in C on the wasm heap (native/blas/windows.c). What they do not handle (NCHW, dilation,
  * unequal strides, PReLU, other activations, padded pooling) goes to the stock kernel. The conv and pooling
@@ -236,21 +236,24 @@ function nativeAddRows({ inputs, backend }: KernelArgs & { inputs: { a: TensorIn
 }
 
 /**
- * Sum or Mean over one axis (the bias gradients Σ_rows ∂q/∂out, the average pooling's means): wasm transposes
+ * Sum or Mean over one axis or a run of neighbouring axes (the bias gradients Σ_rows ∂q/∂out, the average pooling's means): wasm transposes
  * the axis innermost first (a copy of the whole tensor), then adds each run; here one pass over the data in
  * the same order, each sum in float32 from 0, the mean divided by the count (same bits).
  */
 function nativeReduce(mean: boolean, { inputs, backend, attrs }: KernelArgs & { attrs: { axis?: number | number[]; keepDims?: boolean } }): TensorInfo | null {
   const blas = nativeAddon(), x = inputs.x;
   const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims?: boolean };
-  const axes = Array.isArray(axis) ? axis : [axis];
   const r = x.shape.length;
-  if (!blas || x.dtype !== "float32" || axes.length !== 1 || !Number.isInteger(axes[0]) || axes[0] < -r || axes[0] >= r) return null;
-  const k = axes[0] < 0 ? axes[0] + r : axes[0];
+  const given = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a));
+  const axes = [...new Set(given)].sort((a, b) => a - b);
+  const k = axes[0], l = axes[axes.length - 1];
+  // one run of neighbouring axes [k..l]: wasm moves them innermost in their order, so their flattened index is
+  // the order of its sums, the same as [A, R, B] with R = the run's size
+  if (!blas || x.dtype !== "float32" || axes.length === 0 || axes.length !== given.length || !axes.every((a, i) => Number.isInteger(a) && a >= 0 && a < r && a === k + i)) return null;
   const prod = (d: number[]) => d.reduce((p, v) => p * v, 1);
-  const A = prod(x.shape.slice(0, k)), R = x.shape[k], B = prod(x.shape.slice(k + 1));
+  const A = prod(x.shape.slice(0, k)), R = prod(x.shape.slice(k, l + 1)), B = prod(x.shape.slice(l + 1));
   if (A * R * B === 0) return null;
-  const out = backend.makeOutput(keepDims ? x.shape.map((d, i) => (i === k ? 1 : d)) : x.shape.filter((_, i) => i !== k), "float32");
+  const out = backend.makeOutput(keepDims ? x.shape.map((d, i) => (i >= k && i <= l ? 1 : d)) : x.shape.filter((_, i) => i < k || i > l), "float32");
   blas.reduceAxis(backend.typedArrayFromHeap(x), A, R, B, mean, backend.typedArrayFromHeap(out));
   return out;
 }

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { benchData, WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED } from "./workloads";
+import { benchData, WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, LENET_N } from "./workloads";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FULL_N = 10000;
@@ -38,15 +38,22 @@ const median = (xs: number[]) => {
 interface Run { round: number; workload: string; impl: string; tree: string; ms?: number; cpu?: number; loss?: number; error?: string; load: string }
 const runs: Run[] = [];
 
-const dataFile = path.join(os.tmpdir(), `bench-ab-mnist-${FULL_N}.tmp`);
-if (!fs.existsSync(dataFile)) {
-  const d = benchData(FULL_N);
-  fs.writeFileSync(dataFile, Buffer.concat([Buffer.from(d.x.buffer, d.x.byteOffset, d.x.byteLength), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength)]));
+/** The digits PyTorch reads: as many as the workload's epoch (tools/bench.ts does the same). */
+function dataFileFor(n: number): string {
+  const file = path.join(os.tmpdir(), `bench-ab-mnist-${n}.tmp`);
+  if (!fs.existsSync(file)) {
+    const d = benchData(n);
+    fs.writeFileSync(file, Buffer.concat([Buffer.from(d.x.buffer, d.x.byteOffset, d.x.byteLength), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength)]));
+  }
+  return file;
 }
 
+/** Samples per epoch: LeNet-5 runs a subset scaled to the full 10 000, as in `npm run bench`. */
+const samples = (w: WorkloadName) => (WORKLOADS[w].lenet ? LENET_N : FULL_N);
+
 function torch(w: WorkloadName): { medianMs?: number; cpuMs?: number; error?: string } {
-  const spec = WORKLOADS[w].spec!;
-  const cfg = { model: "mlp", sizes: spec.sizes, hidden: spec.hidden, data: dataFile, n: FULL_N, full_n: FULL_N, warmup: 1, epochs: Math.max(epochs, 5), batch: BATCH_SIZE, lr: LEARNING_RATE, threads: 2, seed: BENCH_SEED };
+  const spec = WORKLOADS[w].spec ?? { sizes: [784], hidden: "tanh" };
+  const cfg = { model: WORKLOADS[w].lenet ? "lenet5" : "mlp", sizes: spec.sizes, hidden: spec.hidden, data: dataFileFor(samples(w)), n: samples(w), full_n: FULL_N, warmup: 1, epochs: Math.max(epochs, 5), batch: BATCH_SIZE, lr: LEARNING_RATE, threads: 2, seed: BENCH_SEED };
   const r = spawnSync(process.env.BENCH_PYTHON ?? "/usr/bin/python3", [path.join(ROOT, "tools", "bench", "torch_twin.py"), JSON.stringify(cfg)], {
     encoding: "utf8", env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "2", MKL_NUM_THREADS: "2" },
   });
@@ -55,7 +62,7 @@ function torch(w: WorkloadName): { medianMs?: number; cpuMs?: number; error?: st
 }
 
 function child(tree: "base" | "new", w: WorkloadName, impl: string) {
-  const cfg = { workload: w, impl, backend: "wasm", kernels: v.kernels, n: FULL_N, fullN: FULL_N, warmup: 1, epochs };
+  const cfg = { workload: w, impl, backend: "wasm", kernels: v.kernels, n: samples(w), fullN: FULL_N, warmup: 1, epochs };
   const r = spawnSync(process.execPath, ["--import", "tsx", "tools/bench/child.ts", JSON.stringify(cfg)], {
     cwd: trees[tree], encoding: "utf8", env: { ...process.env, BACKPROP_BACKEND: "wasm", BACKPROP_BLAS: v.kernels === "blas" ? "" : "0" },
   });
