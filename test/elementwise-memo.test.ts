@@ -29,7 +29,7 @@ for (const [name, f] of [["tanh", tf.tanh], ["sigmoid", tf.sigmoid]] as const) {
     const z = random(1000, new Rng(3));
     takeElementwiseMemoCounts();
     const a = f(z), b = f(z);
-    assert.deepEqual(takeElementwiseMemoCounts(), { runs: 1, hits: 1, kept: 1 });
+    assert.deepEqual(takeElementwiseMemoCounts(), { runs: 1, hits: 1, shared: 0, kept: 1 });
     uninstallElementwiseMemo();
     const stock = f(z);
     installElementwiseMemo();
@@ -134,4 +134,40 @@ test("one hand-written LeNet-5 step gives the same loss and gradients with the m
   assert.equal(withMemo.hits, withMemo.runs, "the backward's tanh(z) is served from the forward's");
   assert.ok(withMemo.runs >= 16, `4 tanh layers × 4 passes (${withMemo.runs})`);
   tf.dispose([x, t]);
+});
+
+test("Identity shares its input's data: same values, no copy, each tensor disposable on its own, no buffers left", () => {
+  const x = tf.tensor2d(Float32Array.from({ length: 50 }, (_, i) => Math.sin(i)), [5, 10]);
+  const before = tf.memory();
+  takeElementwiseMemoCounts();
+  const y = tf.clone(x);
+  assert.equal(takeElementwiseMemoCounts().shared, 1);
+  assert.deepEqual(y.shape, [5, 10]);
+  assert.deepEqual(bits(y), bits(x));
+  assert.equal(tf.memory().numDataBuffers, before.numDataBuffers, "no new buffer");
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()).length, 50, "the clone outlives its input");
+  const z = tf.tidy(() => tf.add(y, 1));
+  y.dispose();
+  assert.equal(tf.memory().numDataBuffers, before.numDataBuffers, "the shared buffer is freed with its last tensor");
+  z.dispose();
+  assert.equal(tf.memory().numTensors, before.numTensors - 1);
+});
+
+test("autodiff of a small conv net gives the same loss and gradients with shared Identity as with wasm's copying one", () => {
+  const rng = new Rng(5);
+  const x = tf.tensor4d(Float32Array.from({ length: 4 * 8 * 8 }, () => rng.normal()), [4, 8, 8, 1]);
+  const w = tf.variable(tf.tensor4d(Float32Array.from({ length: 9 * 3 }, () => rng.normal()), [3, 3, 1, 3]));
+  const f = () => tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.tanh(tf.conv2d(x, w, 1, "same")))) as tf.Scalar, [w]);
+    return [bits(value), bits(grads[w.name])];
+  });
+  takeElementwiseMemoCounts();
+  const shared = f();
+  assert.ok(takeElementwiseMemoCounts().shared > 0, "the gradient tape called Identity");
+  uninstallElementwiseMemo();
+  const copied = f();
+  installElementwiseMemo();
+  assert.deepEqual(shared, copied);
+  tf.dispose([x, w]);
 });
