@@ -200,12 +200,7 @@ static napi_value tanh_f32(napi_env env, napi_callback_info info) {
 }
 
 static float *f32_arg(napi_env env, napi_value v, size_t *len) {
-  napi_typedarray_type t;
-  void *d;
-  size_t off;
-  napi_value buf;
-  if (napi_get_typedarray_info(env, v, &t, len, &d, &buf, &off) != napi_ok || t != napi_float32_array) return NULL;
-  return d;
+  return bp_view(env, v, napi_float32_array, len);
 }
 
 // addRows(x, b, out): out = x + b with b (n values) added to every row of x (a multiple of n values). One

@@ -12,7 +12,7 @@
 
 #include "windows.h"
 
-static void *view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
+void *bp_view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
   napi_typedarray_type type;
   void *data;
   napi_value buf;
@@ -43,9 +43,9 @@ static int parse_window_args(napi_env env, napi_callback_info info, const char *
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc != 3) return fail(env, usage), 0;
-  w->image = view(env, argv[image_first ? 0 : 2], napi_float32_array, &limage);
-  w->rows = view(env, argv[image_first ? 2 : 0], napi_float32_array, &lrows);
-  int32_t *g = view(env, argv[1], napi_int32_array, &lg);
+  w->image = bp_view(env, argv[image_first ? 0 : 2], napi_float32_array, &limage);
+  w->rows = bp_view(env, argv[image_first ? 2 : 0], napi_float32_array, &lrows);
+  int32_t *g = bp_view(env, argv[1], napi_int32_array, &lg);
   if (!w->image || !w->rows || !g || lg != 11) return fail(env, usage), 0;
   for (int i = 0; i < 11; i++) if (g[i] < 0) return fail(env, "window geometry: negative entry"), 0;
   w->N = g[0], w->H = g[1], w->W = g[2], w->C = g[3], w->KH = g[4], w->KW = g[5], w->s = g[6], w->top = g[7], w->left = g[8], w->OH = g[9], w->OW = g[10];
@@ -125,12 +125,12 @@ static napi_value pool_backward(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc != 11) return fail(env, "poolBackward(d, winner | null, N, H, W, C, OH, OW, k, stride, dx)");
   size_t ld, lw = 0, lx;
-  float *d = view(env, argv[0], napi_float32_array, &ld), *dx = view(env, argv[10], napi_float32_array, &lx);
+  float *d = bp_view(env, argv[0], napi_float32_array, &ld), *dx = bp_view(env, argv[10], napi_float32_array, &lx);
   napi_valuetype wt;
   napi_typeof(env, argv[1], &wt);
   int32_t *win = NULL;
   if (wt != napi_null && wt != napi_undefined) {
-    win = view(env, argv[1], napi_int32_array, &lw);
+    win = bp_view(env, argv[1], napi_int32_array, &lw);
     if (!win) return fail(env, "poolBackward: winner must be an Int32Array or null");
   }
   int32_t g[8];
@@ -218,7 +218,7 @@ static napi_value transpose2d(napi_env env, napi_callback_info info) {
   if (argc != 4) return fail(env, "transpose2d(a, rows, cols, out)");
   size_t la, lo;
   int32_t rc[2];
-  float *a = view(env, argv[0], napi_float32_array, &la), *out = view(env, argv[3], napi_float32_array, &lo);
+  float *a = bp_view(env, argv[0], napi_float32_array, &la), *out = bp_view(env, argv[3], napi_float32_array, &lo);
   if (!a || !out || !ints(env, argv + 1, 2, rc)) return fail(env, "transpose2d: a, out Float32Array, rows, cols ≥ 0");
   size_t R = rc[0], Cn = rc[1];
   if (la < R * Cn || lo < R * Cn) return fail(env, "transpose2d: an array is shorter than rows·cols");
