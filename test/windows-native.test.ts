@@ -164,7 +164,7 @@ test("native im2col equals tfjs's cpu backend (tf.pad + tf.slice), and the max-p
 });
 
 test("the wasm conv kernels (native where the addon is loaded) equal the cpu backend's", async () => {
-  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Tanh", "Transpose"]);
+  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["Add", "AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Mean", "Sum", "Tanh", "Transpose"]);
   const cases: { x: [number, number, number, number]; f: number[]; s: number; pad: "valid" | "same" }[] = [
     { x: [64, 28, 28, 1], f: [5, 5, 1, 6], s: 1, pad: "same" },   // LeNet-5's C1
     { x: [64, 14, 14, 6], f: [5, 5, 6, 16], s: 1, pad: "valid" }, // C3
@@ -192,7 +192,7 @@ test("the wasm conv kernels (native where the addon is loaded) equal the cpu bac
 
 test("the native Transpose gives the stock wasm kernel's bits (matrices, batches of them; other perms go to the stock one)", () => {
   const rng = new Rng(77);
-  const cases: [number[], number[]][] = [[[50, 25], [1, 0]], [[1, 7], [1, 0]], [[33, 65], [1, 0]], [[3, 4, 5], [0, 2, 1]], [[3, 4, 5], [2, 1, 0]], [[2, 3, 4, 5], [0, 1, 3, 2]]];
+  const cases: [number[], number[]][] = [[[50, 25], [1, 0]], [[1, 7], [1, 0]], [[33, 65], [1, 0]], [[8, 4], [1, 0]], [[9, 3], [1, 0]], [[7, 1], [1, 0]], [[17, 5], [1, 0]], [[4099, 25], [1, 0]], [[5, 2, 9], [0, 2, 1]], [[3, 4, 5], [0, 2, 1]], [[3, 4, 5], [2, 1, 0]], [[2, 3, 4, 5], [0, 1, 3, 2]]];
   for (const [shape, perm] of cases) {
     const x = random(shape, rng);
     const ours = tf.tidy(() => Float32Array.from(tf.transpose(x, perm).dataSync()));
@@ -219,4 +219,53 @@ test("the native Tanh gives the stock wasm kernel's bits on every exponent range
   for (let i = 0; i < stock.length; i++) if (Number.isNaN(stock[i])) { stock[i] = NaN; ours[i] = Number.isNaN(ours[i]) ? NaN : ours[i]; }
   assertSameBits(ours, stock, "tanh");
   if (native()) assert.ok(nativeConvKernels().includes("Tanh"));
+});
+
+/** Values of every kind for the elementwise checks: normals of many scales, ±0, ±inf, NaN, subnormals. */
+function mixed(n: number, rng: Rng): Float32Array {
+  const special = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 3.4e38, -3.4e38];
+  return Float32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? special[(i / 97) % special.length] : rng.normal() * 10 ** Math.floor(rng.uniform() * 12 - 6)));
+}
+
+/** f with the native kernels and with the stock wasm ones; NaNs compared as NaN (their payload is not a value). */
+function againstStock(f: () => tf.Tensor, what: string): void {
+  const ours = tf.tidy(() => Float32Array.from(f().dataSync()));
+  uninstallWasmConvGrads();
+  const stock = tf.tidy(() => Float32Array.from(f().dataSync()));
+  installWasmConvGrads();
+  for (let i = 0; i < stock.length; i++) if (Number.isNaN(stock[i]) && Number.isNaN(ours[i])) stock[i] = ours[i] = NaN;
+  assertSameBits(ours, stock, what);
+}
+
+test("the native bias addition gives the stock wasm Add's bits ([P, n] + [n] either order, LeNet-5's C1 shape; other adds go to the stock one)", () => {
+  const rng = new Rng(501);
+  const cases: [number[], number[]][] = [[[50176, 6], [6]], [[6, 6], [6]], [[64, 120], [1, 120]], [[3, 5, 7], [7]], [[7], [4, 7]], [[1, 9], [9]], [[5, 4], [5, 4]], [[5, 4], [5, 1]], [[4], [4]]];
+  for (const [sa, sb] of cases) {
+    const a = tf.tensor(mixed(sa.reduce((p, d) => p * d, 1), rng), sa), b = tf.tensor(mixed(sb.reduce((p, d) => p * d, 1), rng), sb);
+    againstStock(() => tf.add(a, b), `add ${JSON.stringify(sa)} + ${JSON.stringify(sb)}`);
+    againstStock(() => tf.add(b, a), `add ${JSON.stringify(sb)} + ${JSON.stringify(sa)}`);
+    tf.dispose([a, b]);
+  }
+  if (native()) assert.ok(nativeConvKernels().includes("Add"));
+});
+
+test("the native sums and means over neighbouring axes give the stock wasm Sum's and Mean's bits (LeNet-5's bias gradients and pooling means; other axis sets go to the stock one)", () => {
+  const rng = new Rng(502);
+  const cases: [number[], number | number[], boolean][] = [[[50176, 6], 0, false], [[6400, 16], 0, true], [[64, 120], -2, false], [[1, 5], [0], false], [[300, 1], 0, false],
+    [[7, 3], 1, false], [[4, 5, 6], 0, false], [[12544, 4, 6], 1, false], [[1600, 4, 16], 1, true], [[5, 3, 7], -2, false], [[6, 5, 3], 2, true], [[2, 3, 5, 7], 2, false], [[9, 4], [0, 1], false], [[3, 4, 5], [0, 2], false],
+    [[64, 28, 28, 6], [0, 1, 2], false], [[8, 10, 10, 16], [2, 1, 0], true], [[3, 4, 5, 6], [1, 2], false], [[3, 4, 5, 6], [-3, -2], true], [[3, 4, 5, 6], [0, 1, 2, 3], false], [[3, 4, 5, 6], [1, 3], false], [[3, 4, 5], [1, 1], false]];
+  for (const [shape, axis, keepDims] of cases) {
+    const x = tf.tensor(mixed(shape.reduce((p, d) => p * d, 1), rng), shape);
+    againstStock(() => tf.sum(x, axis, keepDims), `sum ${JSON.stringify(shape)} over ${JSON.stringify(axis)}`);
+    againstStock(() => tf.mean(x, axis, keepDims), `mean ${JSON.stringify(shape)} over ${JSON.stringify(axis)}`);
+    againstStock(() => tf.mean(x, axis, keepDims).reshape([-1]).concat(tf.tensor1d(tf.mean(x, axis, keepDims).shape)), `mean's shape ${JSON.stringify(shape)}`);
+    x.dispose();
+  }
+  // sums that lose digits depending on their order: a change of order shows in the bits
+  const big = tf.tensor(Float32Array.from({ length: 50176 * 6 }, () => (rng.uniform() < 0.5 ? 1e7 : 1) * rng.normal()), [50176, 6]);
+  againstStock(() => tf.sum(big, 0), "sum of values of mixed magnitude");
+  againstStock(() => tf.mean(big.reshape([2, 50176 * 3]), 1), "mean of values of mixed magnitude (÷ 150 528)");
+  againstStock(() => tf.mean(big.reshape([100352, 3]), 1), "means of 3");
+  big.dispose();
+  if (native()) assert.ok(nativeConvKernels().includes("Sum") && nativeConvKernels().includes("Mean"));
 });

@@ -21,13 +21,16 @@
  *   AvgPoolGrad             ∂q/∂out / k² spread over each window (valid windows, square, one stride)
  *   Transpose               of the last two axes (a copy: same bits)
  *   Tanh                    musl's tanhf, the code the wasm kernel runs, 8 lanes at a time (same bits)
+ *   Add                     a row of biases added to every row (same bits: one float32 addition each)
+ *   Sum, Mean               over neighbouring axes, in the wasm kernels' order (same bits)
  *
  * with X̃ filled in C on the wasm heap (native/blas/windows.c). What they do not handle (NCHW, dilation,
  * unequal strides, PReLU, other activations, padded pooling) goes to the stock kernel. The conv and pooling
- * kernels equal the cpu backend's within float32 rounding; Transpose and Tanh give the stock wasm kernels'
+ * kernels equal the cpu backend's within float32 rounding; Transpose, Tanh, Add, Sum and Mean give the stock wasm kernels'
  * bits, so the hand-written layers (which use them) keep their values (test/windows-native.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
+import { installElementwiseMemo, uninstallElementwiseMemo } from "./elementwise-memo";
 import { nativeAddon } from "./native";
 import { Pads, windowGeometry } from "./windows";
 
@@ -213,6 +216,48 @@ function nativeTanh({ inputs, backend }: KernelArgs): TensorInfo | null {
   return out;
 }
 
+/**
+ * Add of a row of biases to every row ([..., n] + [n], either order): wasm's broadcasting loop took 0.8 ms for
+ * LeNet-5's C1 (50 176 × 6 + 6), a plain loop takes a fraction. One float32 addition per entry either way (the
+ * same IEEE operation, commutative): same bits. Other adds (same shapes, other broadcasts) go to the stock one.
+ */
+function nativeAddRows({ inputs, backend }: KernelArgs & { inputs: { a: TensorInfo; b: TensorInfo } }): TensorInfo | null {
+  const blas = nativeAddon();
+  const { a, b } = inputs as unknown as { a: TensorInfo; b: TensorInfo };
+  if (!blas || !a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
+  const size = (t: TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
+  const [big, row] = size(a) >= size(b) ? [a, b] : [b, a];
+  const n = big.shape[big.shape.length - 1];
+  const isRow = row.shape.length >= 1 && row.shape.length <= big.shape.length && row.shape[row.shape.length - 1] === n && size(row) === n;
+  if (!isRow || size(big) === n || n === 0) return null;
+  const out = backend.makeOutput(big.shape.slice(), "float32");
+  blas.addRows(backend.typedArrayFromHeap(big), backend.typedArrayFromHeap(row), backend.typedArrayFromHeap(out));
+  return out;
+}
+
+/**
+ * Sum or Mean over one axis or a run of neighbouring axes (the bias gradients Σ_rows ∂q/∂out, the average pooling's means): wasm transposes
+ * the axis innermost first (a copy of the whole tensor), then adds each run; here one pass over the data in
+ * the same order, each sum in float32 from 0, the mean divided by the count (same bits).
+ */
+function nativeReduce(mean: boolean, { inputs, backend, attrs }: KernelArgs & { attrs: { axis?: number | number[]; keepDims?: boolean } }): TensorInfo | null {
+  const blas = nativeAddon(), x = inputs.x;
+  const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims?: boolean };
+  const r = x.shape.length;
+  const given = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a));
+  const axes = [...new Set(given)].sort((a, b) => a - b);
+  const k = axes[0], l = axes[axes.length - 1];
+  // one run of neighbouring axes [k..l]: wasm moves them innermost in their order, so their flattened index is
+  // the order of its sums, the same as [A, R, B] with R = the run's size
+  if (!blas || x.dtype !== "float32" || axes.length === 0 || axes.length !== given.length || !axes.every((a, i) => Number.isInteger(a) && a >= 0 && a < r && a === k + i)) return null;
+  const prod = (d: number[]) => d.reduce((p, v) => p * v, 1);
+  const A = prod(x.shape.slice(0, k)), R = prod(x.shape.slice(k, l + 1)), B = prod(x.shape.slice(l + 1));
+  if (A * R * B === 0) return null;
+  const out = backend.makeOutput(keepDims ? x.shape.map((d, i) => (i >= k && i <= l ? 1 : d)) : x.shape.filter((_, i) => i < k || i > l), "float32");
+  blas.reduceAxis(backend.typedArrayFromHeap(x), A, R, B, mean, backend.typedArrayFromHeap(out));
+  return out;
+}
+
 /** The stock wasm kernels replaced by native ones, with the replacement built from the stock one. */
 const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Conv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
@@ -221,6 +266,9 @@ const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   AvgPoolGrad: (stock) => (a) => nativeAvgPoolGrad(a) ?? stock(a),
   Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
   Tanh: (stock) => (a) => nativeTanh(a) ?? stock(a),
+  Add: (stock) => (a) => nativeAddRows(a as never) ?? stock(a),
+  Sum: (stock) => (a) => nativeReduce(false, a as never) ?? stock(a),
+  Mean: (stock) => (a) => nativeReduce(true, a as never) ?? stock(a),
 };
 const replaced = new Map<string, tf.KernelConfig>();
 
@@ -243,6 +291,8 @@ export function installWasmConvGrads(): boolean {
       tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc as unknown as KernelFunc) as never });
     }
   }
+  // last: the memo wraps whichever Tanh/Sigmoid is registered (native or stock); BACKPROP_MEMO=0 leaves it off
+  if (process.env.BACKPROP_MEMO !== "0") installElementwiseMemo();
   return true;
 }
 
@@ -258,6 +308,7 @@ export function nativeConvKernels(): string[] {
 
 /** Removes the kernels again and puts the stock ones back (tests). */
 export function uninstallWasmConvGrads(): void {
+  uninstallElementwiseMemo();   // it wraps the native Tanh: unwrap first
   for (const [name, stock] of replaced) {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(stock);

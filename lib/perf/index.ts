@@ -7,3 +7,4 @@ export { Barrier } from "./parallel/barrier";
 export { installWasmConvGrads, uninstallWasmConvGrads, wasmConvGradsInstalled, nativeConvKernels, againstCpu } from "./conv-grads";
 export { im2col, col2im, windowsRoute } from "./windows";
 export { nativeStatus } from "./native";
+export { installElementwiseMemo, uninstallElementwiseMemo, clearElementwiseMemo, takeElementwiseMemoCounts } from "./elementwise-memo";

@@ -1,7 +1,7 @@
 /**
  * The one native addon of the library (native/blas, built by tools/build-native.js in `npm install` where a C
  * compiler and libopenblas-dev exist): OpenBLAS's sgemm (lib/perf/blas.ts), the window kernels im2col,
- * col2im and the pooling way back (lib/perf/windows.ts), a transpose and musl's tanh (lib/perf/conv-grads.ts),
+ * col2im and the pooling way back (lib/perf/windows.ts), a transpose, musl's tanh, a bias addition and one-axis sums and means (lib/perf/conv-grads.ts),
  * all working on views of the wasm heap. Loaded once;
  * where it is missing the callers keep their wasm/JavaScript routes and `nativeStatus()` says why.
  * BACKPROP_BLAS=0 turns it off.
@@ -17,6 +17,10 @@ export interface NativeAddon {
   poolBackward(d: Float32Array, winner: Int32Array | null, N: number, H: number, W: number, C: number, OH: number, OW: number, k: number, stride: number, dx: Float32Array): void;
   transpose2d(a: Float32Array, rows: number, cols: number, out: Float32Array): void;
   tanh(x: Float32Array, out: Float32Array): void;
+  /** out = x + b, b added to every row of x (x.length a multiple of b.length). */
+  addRows(x: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** x as [A, R, B]: out[a, b] = Σ_r x[a, r, b] in float32, r in order (÷ R when mean). */
+  reduceAxis(x: Float32Array, A: number, R: number, B: number, mean: boolean, out: Float32Array): void;
 }
 
 let addon: NativeAddon | null | undefined;
@@ -34,7 +38,7 @@ export function nativeAddon(): NativeAddon | null {
   const file = path.join(__dirname, "..", "..", "native", "blas", "build", "Release", "bp_blas.node");
   try {
     const a = require(file) as NativeAddon;
-    if (typeof a.im2col !== "function" || typeof a.tanh !== "function") throw new Error("an older build without the window kernels: run `npm run build-native`");
+    if (typeof a.im2col !== "function" || typeof a.tanh !== "function" || typeof a.reduceAxis !== "function") throw new Error("an older build without the window kernels: run `npm run build-native`");
     a.setThreads(1);
     addon = a;
   } catch (e) {

@@ -4,6 +4,7 @@
 // against the wasm kernel on all 2^32 float32 inputs once (bench/RESULTS.md), and on a sample of every
 // exponent range in test/windows-native.test.ts.
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "windows.h"
@@ -198,7 +199,65 @@ static napi_value tanh_f32(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static float *f32_arg(napi_env env, napi_value v, size_t *len) {
+  return bp_view(env, v, napi_float32_array, len);
+}
+
+// addRows(x, b, out): out = x + b with b (n values) added to every row of x (a multiple of n values). One
+// float32 addition per entry, the one IEEE operation the wasm kernel does too: same bits.
+static napi_value add_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 3, lx, lb, lo;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  const float *x = argc == 3 ? f32_arg(env, argv[0], &lx) : NULL, *b = x ? f32_arg(env, argv[1], &lb) : NULL;
+  float *out = b ? f32_arg(env, argv[2], &lo) : NULL;
+  if (!out || lb == 0 || lx % lb != 0 || lo < lx) {
+    napi_throw_type_error(env, NULL, "addRows(x, b, out): Float32Arrays, x a whole number of rows of b's length, out as long as x");
+    return NULL;
+  }
+  for (size_t r = 0; r < lx; r += lb)
+    for (size_t j = 0; j < lb; j++) out[r + j] = x[r + j] + b[j];
+  return NULL;
+}
+
+// reduceAxis(x, A, R, B, mean, out): x seen as [A, R, B], out[a, b] = Σ_r x[a, r, b] (÷ R when mean), each sum in
+// float32 from 0 in the order of r — the wasm Sum and Mean kernels' order (they transpose the axis innermost,
+// then add each run left to right and divide by the count): same bits, without the transposed copy.
+static napi_value reduce_axis(napi_env env, napi_callback_info info) {
+  size_t argc = 6, lx, lo;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t A = -1, R = -1, B = -1;
+  bool mean = false;
+  const float *x = argc == 6 ? f32_arg(env, argv[0], &lx) : NULL;
+  float *out = x ? f32_arg(env, argv[5], &lo) : NULL;
+  if (!out || napi_get_value_int32(env, argv[1], &A) != napi_ok || napi_get_value_int32(env, argv[2], &R) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &B) != napi_ok || napi_get_value_bool(env, argv[4], &mean) != napi_ok || A < 0 || R < 0 || B < 0 ||
+      lx < (size_t)A * R * B || lo < (size_t)A * B) {
+    napi_throw_type_error(env, NULL, "reduceAxis(x, A, R, B, mean, out): Float32Arrays, x of A·R·B values, out of A·B");
+    return NULL;
+  }
+  for (size_t a = 0; a < (size_t)A; a++) {
+    float *o = out + a * B;
+    const float *xa = x + a * R * B;
+    for (int32_t b = 0; b < B; b++) o[b] = 0.0f;
+    for (size_t r = 0; r < (size_t)R; r++) {
+      const float *row = xa + r * B;
+      for (int32_t b = 0; b < B; b++) o[b] += row[b];
+    }
+    if (mean) {
+      const float n = (float)R;
+      for (int32_t b = 0; b < B; b++) o[b] = o[b] / n;
+    }
+  }
+  return NULL;
+}
+
 void define_elementwise_kernels(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {{"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL}};
-  napi_define_properties(env, exports, 1, props);
+  napi_property_descriptor props[] = {
+      {"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL},
+      {"addRows", NULL, add_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"reduceAxis", NULL, reduce_axis, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -4,4 +4,6 @@
 #include <node_api.h>
 void define_window_kernels(napi_env env, napi_value exports);
 void define_elementwise_kernels(napi_env env, napi_value exports);
+// the data of a typed array of the wanted type (its length in *len), or NULL (windows.c)
+void *bp_view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len);
 #endif

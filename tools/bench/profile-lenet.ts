@@ -1,7 +1,7 @@
 /**
  * Where one LeNet-5 training step spends its time, kernel by kernel (bench/RESULTS.md, issue 21):
  *
- *   npx tsx tools/bench/profile-lenet.ts matrix|autodiff|fit [--steps N] [--pool avg|max]
+ *   npx tsx tools/bench/profile-lenet.ts matrix|autodiff|fit [--steps N] [--pool avg|max] [--shapes]
  *
  * Wraps every registered wasm kernel with a timer (outermost kernel only: a kernel calling another counts
  * once) and runs N steps of batch 64 after 5 warm-up steps: our layers (hand-written backward), the same net by
@@ -19,9 +19,21 @@ import { sgd, stepVariables } from "../../lib/scratch/optimizers";
 const times = new Map<string, { ms: number; n: number }>();
 let depth = 0;
 
-function timed<F extends (...a: never[]) => unknown>(name: string, f: F): F {
+/** With --shapes, kernels are timed per input shape (products with their transpose flags: "BatchMatMul 50176×25ᵀ·…"). */
+let byShape = false;
+type Info = { shape: number[] };
+function label(name: string, a: never[]): string {
+  if (!byShape) return name;
+  const { inputs, attrs } = a[0] as { inputs: Record<string, Info | undefined>; attrs: { transposeA?: boolean; transposeB?: boolean } };
+  const op = (t: Info, tr?: boolean) => t.shape.join("×") + (tr ? "ᵀ" : "");
+  if (name === "BatchMatMul" || name === "_FusedMatMul") return `${name} ${op(inputs.a!, attrs.transposeA)}·${op(inputs.b!, attrs.transposeB)}`;
+  return `${name} ${Object.values(inputs).filter((t): t is Info => Boolean(t?.shape)).map((t) => op(t)).join(", ")}`;
+}
+
+function timed<F extends (...a: never[]) => unknown>(kernel: string, f: F): F {
   return ((...a: never[]) => {
     if (depth > 0) return f(...a);
+    const name = label(kernel, a);
     depth++;
     const t0 = performance.now();
     try {
@@ -42,6 +54,7 @@ async function main(): Promise<void> {
   if (!["matrix", "autodiff", "fit"].includes(impl)) throw new Error(`profile-lenet: implementation "${impl}" is not one of matrix, autodiff, fit`);
   const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
   const steps = Number(opt("--steps", "20")), pool = opt("--pool", "avg") as "avg" | "max";
+  byShape = args.includes("--shapes");
   process.env.BACKPROP_BACKEND ||= "wasm";
   const report = await initBackend();
   for (const k of tf.getKernelsForBackend(report.name)) (k as { kernelFunc: unknown }).kernelFunc = timed(k.kernelName, k.kernelFunc as never);
@@ -68,9 +81,9 @@ async function main(): Promise<void> {
   let inKernels = 0;
   for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
     inKernels += v.ms / steps;
-    if (v.ms / steps >= 0.05) console.log(`  ${k.padEnd(24)} ${(v.ms / steps).toFixed(2).padStart(7)} ms  ×${Math.round(v.n / steps)}`);
+    if (v.ms / steps >= 0.05) console.log(`  ${k.padEnd(byShape ? 48 : 24)} ${(v.ms / steps).toFixed(2).padStart(7)} ms  ×${Math.round(v.n / steps)}`);
   }
-  console.log(`  ${"rest (JS, dispatch)".padEnd(24)} ${(total - inKernels).toFixed(2).padStart(7)} ms`);
+  console.log(`  ${"rest (JS, dispatch)".padEnd(byShape ? 48 : 24)} ${(total - inKernels).toFixed(2).padStart(7)} ms`);
 }
 
 main().catch((e) => {
