@@ -45,7 +45,7 @@ function main() {
     const tail = `${r.stdout || ""}${r.stderr || ""}`.trim().split("\n").slice(-5).join("\n  ");
     return `build failed (the wasm kernels are used):\n  ${tail || r.error?.message}`;
   }
-  return "built native/blas (OpenBLAS sgemm for the wasm backend's matrix products; im2col, col2im, pooling, transpose and tanh kernels)";
+  return "built native/blas (OpenBLAS sgemm for the wasm backend's matrix products; conv windows, transpose, tanh, bias addition and reductions on the wasm heap)";
 }
 
 console.log(`backprop-lab: OpenBLAS addon: ${main()}`);
