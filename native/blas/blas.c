@@ -9,15 +9,6 @@
 
 extern void openblas_set_num_threads(int);
 
-static float *floats(napi_env env, napi_value v, size_t *len) {
-  napi_typedarray_type type;
-  void *data;
-  napi_value buf;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, &data, &buf, &offset) != napi_ok || type != napi_float32_array) return NULL;
-  return (float *)data;
-}
-
 static napi_value fail(napi_env env, const char *msg) {
   napi_throw_type_error(env, NULL, msg);
   return NULL;
@@ -36,7 +27,7 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     return fail(env, "sgemm: M, N and K must be positive integers");
   if (napi_get_value_double(env, argv[8], &beta) != napi_ok) return fail(env, "sgemm: beta must be a number");
   size_t la, lb, lc;
-  float *a = floats(env, argv[5], &la), *b = floats(env, argv[6], &lb), *c = floats(env, argv[7], &lc);
+  float *a = bp_view(env, argv[5], napi_float32_array, &la), *b = bp_view(env, argv[6], napi_float32_array, &lb), *c = bp_view(env, argv[7], napi_float32_array, &lc);
   if (!a || !b || !c) return fail(env, "sgemm: A, B and C must be Float32Arrays");
   if (la < (size_t)M * K || lb < (size_t)K * N || lc < (size_t)M * N) return fail(env, "sgemm: an array is shorter than its matrix");
   cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, a, tA ? M : K, b, tB ? K : N, (float)beta, c, N);
