@@ -196,6 +196,12 @@ const IMPL_TEXT: Record<Row["impl"], string> = {
   "autodiff-dp": "autodiff, data-parallel ×2",
 };
 
+/** A path relative to the repository, or only its file name when it lies outside (e.g. /tmp). */
+function shownPath(p: string): string {
+  const rel = path.relative(ROOT, path.resolve(p));
+  return rel.startsWith("..") || path.isAbsolute(rel) ? path.basename(p) : rel;
+}
+
 const pct = (f: number) => `${Math.round(100 * f)} %`;
 
 function fmtMs(ms: number | undefined): string {
@@ -291,7 +297,8 @@ async function main(): Promise<void> {
       node: process.version, tfjs: require("@tensorflow/tfjs/package.json").version as string,
       loadAverage: { before: loadBefore, after: loadAverage() },
       workload: `embedded MNIST, batch ${BATCH_SIZE}, SGD(ρ=${LEARNING_RATE}), ${FULL_N} samples per epoch (subsets scaled)`,
-      options: o,
+      // file options as the repository sees them (a path outside it is only named): no machine paths in results
+      options: { ...o, out: shownPath(o.out), markdown: o.markdown && shownPath(o.markdown) },
     },
     notes,
     rows,
