@@ -9,27 +9,22 @@
 
 extern void openblas_set_num_threads(int);
 
-static napi_value fail(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
-
 static napi_value sgemm(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 9) return fail(env, "sgemm(transA, transB, M, N, K, A, B, C, beta)");
+  if (argc != 9) return bp_fail(env, "sgemm(transA, transB, M, N, K, A, B, C, beta)");
   bool tA, tB;
   int32_t M, N, K;
   double beta;
-  if (napi_get_value_bool(env, argv[0], &tA) != napi_ok || napi_get_value_bool(env, argv[1], &tB) != napi_ok) return fail(env, "sgemm: transA and transB must be booleans");
+  if (napi_get_value_bool(env, argv[0], &tA) != napi_ok || napi_get_value_bool(env, argv[1], &tB) != napi_ok) return bp_fail(env, "sgemm: transA and transB must be booleans");
   if (napi_get_value_int32(env, argv[2], &M) != napi_ok || napi_get_value_int32(env, argv[3], &N) != napi_ok || napi_get_value_int32(env, argv[4], &K) != napi_ok || M <= 0 || N <= 0 || K <= 0)
-    return fail(env, "sgemm: M, N and K must be positive integers");
-  if (napi_get_value_double(env, argv[8], &beta) != napi_ok) return fail(env, "sgemm: beta must be a number");
+    return bp_fail(env, "sgemm: M, N and K must be positive integers");
+  if (napi_get_value_double(env, argv[8], &beta) != napi_ok) return bp_fail(env, "sgemm: beta must be a number");
   size_t la, lb, lc;
   float *a = bp_view(env, argv[5], napi_float32_array, &la), *b = bp_view(env, argv[6], napi_float32_array, &lb), *c = bp_view(env, argv[7], napi_float32_array, &lc);
-  if (!a || !b || !c) return fail(env, "sgemm: A, B and C must be Float32Arrays");
-  if (la < (size_t)M * K || lb < (size_t)K * N || lc < (size_t)M * N) return fail(env, "sgemm: an array is shorter than its matrix");
+  if (!a || !b || !c) return bp_fail(env, "sgemm: A, B and C must be Float32Arrays");
+  if (la < (size_t)M * K || lb < (size_t)K * N || lc < (size_t)M * N) return bp_fail(env, "sgemm: an array is shorter than its matrix");
   cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, a, tA ? M : K, b, tB ? K : N, (float)beta, c, N);
   return NULL;
 }
@@ -39,7 +34,7 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t n;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return fail(env, "setThreads(n): n ≥ 1");
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return bp_fail(env, "setThreads(n): n ≥ 1");
   openblas_set_num_threads(n);
   return NULL;
 }

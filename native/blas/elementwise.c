@@ -189,10 +189,7 @@ static napi_value tanh_f32(napi_env env, napi_callback_info info) {
   size_t lx, lo, off;
   napi_value buf;
   if (argc != 2 || napi_get_typedarray_info(env, argv[0], &tx, &lx, &dx, &buf, &off) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &to, &lo, &dout, &buf, &off) != napi_ok || tx != napi_float32_array || to != napi_float32_array || lo < lx) {
-    napi_throw_type_error(env, NULL, "tanh(x, out): Float32Arrays, out at least as long as x");
-    return NULL;
-  }
+      napi_get_typedarray_info(env, argv[1], &to, &lo, &dout, &buf, &off) != napi_ok || tx != napi_float32_array || to != napi_float32_array || lo < lx) return bp_fail(env, "tanh(x, out): Float32Arrays, out at least as long as x");
   const float *x = dx;
   float *out = dout;
   tanh_loop(x, out, lx);
@@ -211,10 +208,7 @@ static napi_value add_rows(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   const float *x = argc == 3 ? f32_arg(env, argv[0], &lx) : NULL, *b = x ? f32_arg(env, argv[1], &lb) : NULL;
   float *out = b ? f32_arg(env, argv[2], &lo) : NULL;
-  if (!out || lb == 0 || lx % lb != 0 || lo < lx) {
-    napi_throw_type_error(env, NULL, "addRows(x, b, out): Float32Arrays, x a whole number of rows of b's length, out as long as x");
-    return NULL;
-  }
+  if (!out || lb == 0 || lx % lb != 0 || lo < lx) return bp_fail(env, "addRows(x, b, out): Float32Arrays, x a whole number of rows of b's length, out as long as x");
   for (size_t r = 0; r < lx; r += lb)
     for (size_t j = 0; j < lb; j++) out[r + j] = x[r + j] + b[j];
   return NULL;
@@ -227,16 +221,13 @@ static napi_value reduce_axis(napi_env env, napi_callback_info info) {
   size_t argc = 6, lx, lo;
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t A = -1, R = -1, B = -1;
   bool mean = false;
   const float *x = argc == 6 ? f32_arg(env, argv[0], &lx) : NULL;
   float *out = x ? f32_arg(env, argv[5], &lo) : NULL;
-  if (!out || napi_get_value_int32(env, argv[1], &A) != napi_ok || napi_get_value_int32(env, argv[2], &R) != napi_ok ||
-      napi_get_value_int32(env, argv[3], &B) != napi_ok || napi_get_value_bool(env, argv[4], &mean) != napi_ok || A < 0 || R < 0 || B < 0 ||
-      lx < (size_t)A * R * B || lo < (size_t)A * B) {
-    napi_throw_type_error(env, NULL, "reduceAxis(x, A, R, B, mean, out): Float32Arrays, x of A·R·B values, out of A·B");
-    return NULL;
-  }
+  int32_t arb[3] = {-1, -1, -1};
+  if (!out || !bp_ints(env, argv + 1, 3, arb) || napi_get_value_bool(env, argv[4], &mean) != napi_ok ||
+      lx < (size_t)arb[0] * arb[1] * arb[2] || lo < (size_t)arb[0] * arb[2]) return bp_fail(env, "reduceAxis(x, A, R, B, mean, out): Float32Arrays, x of A·R·B values, out of A·B");
+  const int32_t A = arb[0], R = arb[1], B = arb[2];
   for (size_t a = 0; a < (size_t)A; a++) {
     float *o = out + a * B;
     const float *xa = x + a * R * B;

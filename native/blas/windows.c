@@ -21,12 +21,12 @@ void *bp_view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len
   return data;
 }
 
-static napi_value fail(napi_env env, const char *msg) {
+napi_value bp_fail(napi_env env, const char *msg) {
   napi_throw_type_error(env, NULL, msg);
   return NULL;
 }
 
-static int ints(napi_env env, napi_value *argv, int n, int32_t *out) {
+int bp_ints(napi_env env, napi_value *argv, int n, int32_t *out) {
   for (int i = 0; i < n; i++)
     if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok || out[i] < 0) return 0;
   return 1;
@@ -42,15 +42,15 @@ static int parse_window_args(napi_env env, napi_callback_info info, const char *
   size_t argc = 3, limage, lrows, lg;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 3) return fail(env, usage), 0;
+  if (argc != 3) return bp_fail(env, usage), 0;
   w->image = bp_view(env, argv[image_first ? 0 : 2], napi_float32_array, &limage);
   w->rows = bp_view(env, argv[image_first ? 2 : 0], napi_float32_array, &lrows);
   int32_t *g = bp_view(env, argv[1], napi_int32_array, &lg);
-  if (!w->image || !w->rows || !g || lg != 11) return fail(env, usage), 0;
-  for (int i = 0; i < 11; i++) if (g[i] < 0) return fail(env, "window geometry: negative entry"), 0;
+  if (!w->image || !w->rows || !g || lg != 11) return bp_fail(env, usage), 0;
+  for (int i = 0; i < 11; i++) if (g[i] < 0) return bp_fail(env, "window geometry: negative entry"), 0;
   w->N = g[0], w->H = g[1], w->W = g[2], w->C = g[3], w->KH = g[4], w->KW = g[5], w->s = g[6], w->top = g[7], w->left = g[8], w->OH = g[9], w->OW = g[10];
-  if (w->C < 1 || w->KH < 1 || w->KW < 1 || w->s < 1) return fail(env, "window geometry: C, KH, KW and stride must be ≥ 1"), 0;
-  if (limage < (size_t)w->N * w->H * w->W * w->C || lrows < (size_t)w->N * w->OH * w->OW * w->KH * w->KW * w->C) return fail(env, "window arrays shorter than their geometry"), 0;
+  if (w->C < 1 || w->KH < 1 || w->KW < 1 || w->s < 1) return bp_fail(env, "window geometry: C, KH, KW and stride must be ≥ 1"), 0;
+  if (limage < (size_t)w->N * w->H * w->W * w->C || lrows < (size_t)w->N * w->OH * w->OW * w->KH * w->KW * w->C) return bp_fail(env, "window arrays shorter than their geometry"), 0;
   return 1;
 }
 
@@ -123,7 +123,7 @@ static napi_value pool_backward(napi_env env, napi_callback_info info) {
   size_t argc = 11;
   napi_value argv[11];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 11) return fail(env, "poolBackward(d, winner | null, N, H, W, C, OH, OW, k, stride, dx)");
+  if (argc != 11) return bp_fail(env, "poolBackward(d, winner | null, N, H, W, C, OH, OW, k, stride, dx)");
   size_t ld, lw = 0, lx;
   float *d = bp_view(env, argv[0], napi_float32_array, &ld), *dx = bp_view(env, argv[10], napi_float32_array, &lx);
   napi_valuetype wt;
@@ -131,14 +131,14 @@ static napi_value pool_backward(napi_env env, napi_callback_info info) {
   int32_t *win = NULL;
   if (wt != napi_null && wt != napi_undefined) {
     win = bp_view(env, argv[1], napi_int32_array, &lw);
-    if (!win) return fail(env, "poolBackward: winner must be an Int32Array or null");
+    if (!win) return bp_fail(env, "poolBackward: winner must be an Int32Array or null");
   }
   int32_t g[8];
-  if (!d || !dx || !ints(env, argv + 2, 8, g)) return fail(env, "poolBackward: d, dx Float32Array and non-negative sizes");
+  if (!d || !dx || !bp_ints(env, argv + 2, 8, g)) return bp_fail(env, "poolBackward: d, dx Float32Array and non-negative sizes");
   int32_t N = g[0], H = g[1], W = g[2], C = g[3], OH = g[4], OW = g[5], k = g[6], s = g[7];
   size_t outs = (size_t)N * OH * OW * C;
-  if (k < 1 || s < 1 || ld < outs || (win && lw < outs) || lx < (size_t)N * H * W * C) return fail(env, "poolBackward: arrays shorter than their shapes");
-  if ((int64_t)(OH - 1) * s + k > H || (int64_t)(OW - 1) * s + k > W) return fail(env, "poolBackward: windows do not fit in H × W");
+  if (k < 1 || s < 1 || ld < outs || (win && lw < outs) || lx < (size_t)N * H * W * C) return bp_fail(env, "poolBackward: arrays shorter than their shapes");
+  if ((int64_t)(OH - 1) * s + k > H || (int64_t)(OW - 1) * s + k > W) return bp_fail(env, "poolBackward: windows do not fit in H × W");
   memset(dx, 0, sizeof(float) * (size_t)N * H * W * C);
   const double share = 1.0 / (double)(k * k);
   size_t o = 0;
@@ -148,7 +148,7 @@ static napi_value pool_backward(napi_env env, napi_callback_info info) {
         for (int32_t c = 0; c < C; c++, o++) {
           if (win) {
             int32_t p = win[o];
-            if (p < 0 || p >= k * k) return fail(env, "poolBackward: a winner index is outside its window");
+            if (p < 0 || p >= k * k) return bp_fail(env, "poolBackward: a winner index is outside its window");
             int32_t a = p / k, b = p - a * k;
             float *t = dx + ((size_t)(n * H + i * s + a) * W + j * s + b) * C + c;
             *t = (float)((double)*t + (double)d[o]);
@@ -215,13 +215,13 @@ static napi_value transpose2d(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 4) return fail(env, "transpose2d(a, rows, cols, out)");
+  if (argc != 4) return bp_fail(env, "transpose2d(a, rows, cols, out)");
   size_t la, lo;
   int32_t rc[2];
   float *a = bp_view(env, argv[0], napi_float32_array, &la), *out = bp_view(env, argv[3], napi_float32_array, &lo);
-  if (!a || !out || !ints(env, argv + 1, 2, rc)) return fail(env, "transpose2d: a, out Float32Array, rows, cols ≥ 0");
+  if (!a || !out || !bp_ints(env, argv + 1, 2, rc)) return bp_fail(env, "transpose2d: a, out Float32Array, rows, cols ≥ 0");
   size_t R = rc[0], Cn = rc[1];
-  if (la < R * Cn || lo < R * Cn) return fail(env, "transpose2d: an array is shorter than rows·cols");
+  if (la < R * Cn || lo < R * Cn) return bp_fail(env, "transpose2d: an array is shorter than rows·cols");
   transpose_floats(a, R, Cn, out);
   return NULL;
 }

@@ -6,4 +6,8 @@ void define_window_kernels(napi_env env, napi_value exports);
 void define_elementwise_kernels(napi_env env, napi_value exports);
 // the data of a typed array of the wanted type (its length in *len), or NULL (windows.c)
 void *bp_view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len);
+// throws a TypeError with `msg` and returns NULL, for `return bp_fail(env, "...")` (windows.c)
+napi_value bp_fail(napi_env env, const char *msg);
+// reads argv[0..n) as int32 ≥ 0 into out; 0 when one is not (windows.c)
+int bp_ints(napi_env env, napi_value *argv, int n, int32_t *out);
 #endif
