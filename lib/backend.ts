@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { installFastWasmKernels } from "./perf/fast-grads";
 import { blasStatus } from "./perf/blas";
+import { nativeLanes } from "./perf/native";
 import { installWasmConvGrads } from "./perf/conv-grads";
 import { windowsRoute } from "./perf/windows";
 
@@ -110,7 +111,8 @@ export async function initBackend(): Promise<BackendReport> {
       installWasmConvGrads();
       const blas = blasStatus();
       const windows = windowsRoute() === "native (C on the wasm heap)" ? "native im2col/col2im/pooling + sgemm" : windowsRoute();
-      return finish("wasm", `wasm (SIMD, 1 thread; matMul: ${blas.active ? "OpenBLAS sgemm" : `XNNPACK, OpenBLAS ${blas.why}`}; conv windows: ${blas.active ? windows : "JavaScript loops, XNNPACK conv"})`);
+      const lanes = nativeLanes() > 1 ? `native kernels on ${nativeLanes()} threads; ` : "";
+      return finish("wasm", `wasm (SIMD, 1 thread; ${lanes}matMul: ${blas.active ? "OpenBLAS sgemm" : `XNNPACK, OpenBLAS ${blas.why}`}; conv windows: ${blas.active ? windows : "JavaScript loops, XNNPACK conv"})`);
     }
     skip("wasm", why);
   } else skip("wasm", `BACKPROP_BACKEND=${forced}`);

@@ -6,5 +6,5 @@ export { shareOf } from "./parallel/protocol";
 export { Barrier } from "./parallel/barrier";
 export { installWasmConvGrads, uninstallWasmConvGrads, wasmConvGradsInstalled, nativeConvKernels, againstCpu } from "./conv-grads";
 export { im2col, col2im, windowsRoute } from "./windows";
-export { nativeStatus } from "./native";
+export { nativeStatus, nativeLanes, setNativeLanes } from "./native";
 export { installElementwiseMemo, uninstallElementwiseMemo, clearElementwiseMemo, takeElementwiseMemoCounts } from "./elementwise-memo";

@@ -6,11 +6,17 @@
  * where it is missing the callers keep their wasm/JavaScript routes and `nativeStatus()` says why.
  * BACKPROP_BLAS=0 turns it off.
  */
+import * as os from "os";
 import * as path from "path";
 
 export interface NativeAddon {
   sgemm(tA: boolean, tB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array, beta: number): void;
   setThreads(n: number): void;
+  /** 1 or 2 lanes for the kernels that split their work (native/blas/pool.h): same bits either way. */
+  setLanes(n: 1 | 2): void;
+  lanes(): number;
+  /** How many kernel calls used both lanes since the previous call. */
+  takeSplits(): number;
   /** geometry: [N, H, W, C, KH, KW, stride, top, left, OH, OW] (lib/perf/windows.ts windowGeometry). */
   im2col(x: Float32Array, geometry: Int32Array, out: Float32Array): void;
   col2im(cols: Float32Array, geometry: Int32Array, dx: Float32Array): void;
@@ -26,10 +32,27 @@ export interface NativeAddon {
 let addon: NativeAddon | null | undefined;
 let why = "";
 
-/** The addon (OpenBLAS on one thread: at batch 64 a second thread costs more than it gives), or null. */
+/**
+ * How many lanes the addon's kernels use: BACKPROP_THREADS=1 keeps them on the calling thread, 2 (the default
+ * where the machine has two cores or more) lets each large kernel hand half of its rows, images or values to
+ * one worker thread. Every kernel computes each output value in one lane, in the one-lane order, and a product
+ * is split only where OpenBLAS was seen to give the whole product's bits (native/blas/blas.c), so the values
+ * never depend on this setting (test/lanes.test.ts).
+ */
+export function lanesFromEnv(v: string | undefined): 1 | 2 {
+  if (v === undefined || v === "") return os.availableParallelism() >= 2 ? 2 : 1;
+  if (v === "1" || v === "2") return Number(v) as 1 | 2;
+  throw new Error(`BACKPROP_THREADS=${v} is not understood: use 1 (native kernels on the calling thread) or 2 (two threads, the default on a machine with two cores or more)`);
+}
+
+/**
+ * The addon, or null. OpenBLAS itself stays on one thread (its own threading splits the sums of small
+ * products and changes their bits; the addon splits rows instead, see lanesFromEnv).
+ */
 export function nativeAddon(): NativeAddon | null {
   if (addon !== undefined) return addon;
   addon = null;
+  const lanes = lanesFromEnv(process.env.BACKPROP_THREADS);
   if (process.env.BACKPROP_BLAS === "0") {
     why = "turned off by BACKPROP_BLAS=0";
     return null;
@@ -38,8 +61,9 @@ export function nativeAddon(): NativeAddon | null {
   const file = path.join(__dirname, "..", "..", "native", "blas", "build", "Release", "bp_blas.node");
   try {
     const a = require(file) as NativeAddon;
-    if (typeof a.im2col !== "function" || typeof a.tanh !== "function" || typeof a.reduceAxis !== "function") throw new Error("an older build without the window kernels: run `npm run build-native`");
+    if (typeof a.im2col !== "function" || typeof a.reduceAxis !== "function" || typeof a.setLanes !== "function") throw new Error("an older build of native/blas: run `npm run build-native`");
     a.setThreads(1);
+    a.setLanes(lanes);
     addon = a;
   } catch (e) {
     why = /Cannot find module|ENOENT/.test(String((e as Error).message))
@@ -52,4 +76,15 @@ export function nativeAddon(): NativeAddon | null {
 /** Whether the addon is loaded, and if not, why. */
 export function nativeStatus(): { active: boolean; why: string } {
   return nativeAddon() ? { active: true, why: "" } : { active: false, why };
+}
+
+/** How many threads the native kernels use (1 without the addon). */
+export function nativeLanes(): number {
+  return nativeAddon()?.lanes() ?? 1;
+}
+
+/** Sets the native kernels' lanes (tests and benchmarks compare 1 and 2; BACKPROP_THREADS sets the default). */
+export function setNativeLanes(n: 1 | 2): void {
+  if (n !== 1 && n !== 2) throw new Error(`setNativeLanes(${n}): use 1 or 2`);
+  nativeAddon()?.setLanes(n);
 }

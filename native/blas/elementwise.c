@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pool.h"
 #include "windows.h"
 
 static const float o_threshold = 8.8721679688e+01f, ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f,
@@ -179,6 +180,13 @@ __attribute__((target_clones("avx2", "default"))) static void tanh_loop(const fl
   for (; i < n; i++) out[i] = musl_tanhf(x[i]);
 }
 
+typedef struct { const float *x; float *out; } map_args;
+
+static void tanh_part(void *ctx, size_t lo, size_t hi) {
+  const map_args *m = ctx;
+  tanh_loop(m->x + lo, m->out + lo, hi - lo);
+}
+
 // tanh(x, out)
 static napi_value tanh_f32(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -190,14 +198,21 @@ static napi_value tanh_f32(napi_env env, napi_callback_info info) {
   napi_value buf;
   if (argc != 2 || napi_get_typedarray_info(env, argv[0], &tx, &lx, &dx, &buf, &off) != napi_ok ||
       napi_get_typedarray_info(env, argv[1], &to, &lo, &dout, &buf, &off) != napi_ok || tx != napi_float32_array || to != napi_float32_array || lo < lx) return bp_fail(env, "tanh(x, out): Float32Arrays, out at least as long as x");
-  const float *x = dx;
-  float *out = dout;
-  tanh_loop(x, out, lx);
+  map_args m = {dx, dout};
+  bp_split(tanh_part, &m, lx, 8, 1.2);   // lanes at multiples of 8: the same vectors as one lane
   return NULL;
 }
 
 static float *f32_arg(napi_env env, napi_value v, size_t *len) {
   return bp_view(env, v, napi_float32_array, len);
+}
+
+typedef struct { const float *x, *b; float *out; size_t n; } add_rows_args;
+
+static void add_rows_part(void *ctx, size_t lo, size_t hi) {
+  const add_rows_args *a = ctx;
+  for (size_t r = lo * a->n; r < hi * a->n; r += a->n)
+    for (size_t j = 0; j < a->n; j++) a->out[r + j] = a->x[r + j] + a->b[j];
 }
 
 // addRows(x, b, out): out = x + b with b (n values) added to every row of x (a multiple of n values). One
@@ -209,9 +224,39 @@ static napi_value add_rows(napi_env env, napi_callback_info info) {
   const float *x = argc == 3 ? f32_arg(env, argv[0], &lx) : NULL, *b = x ? f32_arg(env, argv[1], &lb) : NULL;
   float *out = b ? f32_arg(env, argv[2], &lo) : NULL;
   if (!out || lb == 0 || lx % lb != 0 || lo < lx) return bp_fail(env, "addRows(x, b, out): Float32Arrays, x a whole number of rows of b's length, out as long as x");
-  for (size_t r = 0; r < lx; r += lb)
-    for (size_t j = 0; j < lb; j++) out[r + j] = x[r + j] + b[j];
+  add_rows_args a = {x, b, out, lb};
+  bp_split(add_rows_part, &a, lx / lb, 1, 0.4 * lb);
   return NULL;
+}
+
+typedef struct { const float *x; float *out; size_t A, R, B; bool mean; } reduce_args;
+
+// out[a, b] for a in [a0, a1) and b in [b0, b1)
+static void reduce_range(const reduce_args *p, size_t a0, size_t a1, size_t b0, size_t b1) {
+  const size_t R = p->R, B = p->B;
+  for (size_t a = a0; a < a1; a++) {
+    float *o = p->out + a * B;
+    const float *xa = p->x + a * R * B;
+    for (size_t b = b0; b < b1; b++) o[b] = 0.0f;
+    for (size_t r = 0; r < R; r++) {
+      const float *row = xa + r * B;
+      for (size_t b = b0; b < b1; b++) o[b] += row[b];
+    }
+    if (p->mean) {
+      const float n = (float)R;
+      for (size_t b = b0; b < b1; b++) o[b] = o[b] / n;
+    }
+  }
+}
+
+static void reduce_blocks(void *ctx, size_t lo, size_t hi) {
+  const reduce_args *p = ctx;
+  reduce_range(p, lo, hi, 0, p->B);
+}
+
+static void reduce_columns(void *ctx, size_t lo, size_t hi) {
+  const reduce_args *p = ctx;
+  reduce_range(p, 0, p->A, lo, hi);
 }
 
 // reduceAxis(x, A, R, B, mean, out): x seen as [A, R, B], out[a, b] = Σ_r x[a, r, b] (÷ R when mean), each sum in
@@ -227,20 +272,10 @@ static napi_value reduce_axis(napi_env env, napi_callback_info info) {
   int32_t arb[3] = {-1, -1, -1};
   if (!out || !bp_ints(env, argv + 1, 3, arb) || napi_get_value_bool(env, argv[4], &mean) != napi_ok ||
       lx < (size_t)arb[0] * arb[1] * arb[2] || lo < (size_t)arb[0] * arb[2]) return bp_fail(env, "reduceAxis(x, A, R, B, mean, out): Float32Arrays, x of A·R·B values, out of A·B");
-  const int32_t A = arb[0], R = arb[1], B = arb[2];
-  for (size_t a = 0; a < (size_t)A; a++) {
-    float *o = out + a * B;
-    const float *xa = x + a * R * B;
-    for (int32_t b = 0; b < B; b++) o[b] = 0.0f;
-    for (size_t r = 0; r < (size_t)R; r++) {
-      const float *row = xa + r * B;
-      for (int32_t b = 0; b < B; b++) o[b] += row[b];
-    }
-    if (mean) {
-      const float n = (float)R;
-      for (int32_t b = 0; b < B; b++) o[b] = o[b] / n;
-    }
-  }
+  reduce_args r = {x, out, arb[0], arb[1], arb[2], mean};
+  // each output entry is one lane's sum, in the order of r: split the A blocks, or the B columns when A is 1
+  if (r.A > 1) bp_split(reduce_blocks, &r, r.A, 1, 0.4 * r.R * r.B);
+  else bp_split(reduce_columns, &r, r.B, 1, 0.4 * r.R);
   return NULL;
 }
 

@@ -10,6 +10,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "pool.h"
 #include "windows.h"
 
 void *bp_view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
@@ -63,44 +64,51 @@ static void inside(const window_args *a, int32_t j, int32_t *lo, int32_t *hi) {
 }
 
 // im2col(x, g, out): out[(n, i, j), (a, c, ci)] = x[n, s·i + a − top, s·j + c − left, ci], 0 in the padding;
-// each window row is one contiguous run of x (its columns inside the image)
+// each window row is one contiguous run of x (its columns inside the image). Output rows (n, i) from t0 to t1.
+static void im2col_rows(void *ctx, size_t t0, size_t t1) {
+  const window_args a = *(const window_args *)ctx;
+  const size_t C = a.C, run = (size_t)a.KW * C;
+  float *o = a.rows + t0 * a.OW * a.KH * run;
+  for (size_t t = t0; t < t1; t++) {
+    const int32_t n = t / a.OH, i = t % a.OH;
+    for (int32_t j = 0; j < a.OW; j++) {
+      int32_t lo, hi;
+      inside(&a, j, &lo, &hi);
+      for (int32_t r0 = 0; r0 < a.KH; r0++, o += run) {
+        int32_t r = i * a.s + r0 - a.top;
+        // runs are short (LeNet-5's C1: 5 floats): plain loops, not memcpy/memset calls
+        // (binding.gyp: -fno-tree-loop-distribute-patterns keeps gcc from turning them back into calls)
+        if (r < 0 || r >= a.H) {
+          for (size_t e = 0; e < run; e++) o[e] = 0;
+          continue;
+        }
+        const float *from = a.image + (((size_t)n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
+        const size_t e0 = lo * C, e1 = hi * C;
+        for (size_t e = 0; e < e0; e++) o[e] = 0;
+        for (size_t e = e0; e < e1; e++) o[e] = from[e - e0];
+        for (size_t e = e1; e < run; e++) o[e] = 0;
+      }
+    }
+  }
+}
+
 static napi_value im2col(napi_env env, napi_callback_info info) {
   window_args a;
   if (!parse_window_args(env, info, "im2col(x: Float32Array, geometry: Int32Array(11), out: Float32Array)", 1, &a)) return NULL;
-  const size_t C = a.C, run = (size_t)a.KW * C;
-  float *o = a.rows;
-  for (int32_t n = 0; n < a.N; n++)
-    for (int32_t i = 0; i < a.OH; i++)
-      for (int32_t j = 0; j < a.OW; j++) {
-        int32_t lo, hi;
-        inside(&a, j, &lo, &hi);
-        for (int32_t r0 = 0; r0 < a.KH; r0++, o += run) {
-          int32_t r = i * a.s + r0 - a.top;
-          // runs are short (LeNet-5's C1: 5 floats): plain loops, not memcpy/memset calls
-          // (binding.gyp: -fno-tree-loop-distribute-patterns keeps gcc from turning them back into calls)
-          if (r < 0 || r >= a.H) {
-            for (size_t e = 0; e < run; e++) o[e] = 0;
-            continue;
-          }
-          const float *from = a.image + (((size_t)n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
-          const size_t e0 = lo * C, e1 = hi * C;
-          for (size_t e = 0; e < e0; e++) o[e] = 0;
-          for (size_t e = e0; e < e1; e++) o[e] = from[e - e0];
-          for (size_t e = e1; e < run; e++) o[e] = 0;
-        }
-      }
+  // a copy: any split gives the same bits; ~0.5 ns per value written
+  bp_split(im2col_rows, &a, (size_t)a.N * a.OH, 1, 0.5 * a.OW * a.KH * a.KW * a.C);
   return NULL;
 }
 
 // col2im(cols, g, dx): dx = 0, then every entry of cols added to the image position it came from, in the
-// order of lib/perf/windows.ts's loop (window rows n, i, j, a, c, then channels)
-static napi_value col2im(napi_env env, napi_callback_info info) {
-  window_args a;
-  if (!parse_window_args(env, info, "col2im(cols: Float32Array, geometry: Int32Array(11), dx: Float32Array)", 0, &a)) return NULL;
-  const size_t C = a.C, run = (size_t)a.KW * C;
-  memset(a.image, 0, sizeof(float) * (size_t)a.N * a.H * a.W * C);
-  const float *c = a.rows;
-  for (int32_t n = 0; n < a.N; n++)
+// order of lib/perf/windows.ts's loop (window rows n, i, j, a, c, then channels). Windows of one image overlap,
+// windows of two images never do: the lanes split the images, so every sum keeps its order.
+static void col2im_images(void *ctx, size_t n0, size_t n1) {
+  const window_args a = *(const window_args *)ctx;
+  const size_t C = a.C, run = (size_t)a.KW * C, image = (size_t)a.H * a.W * C;
+  memset(a.image + n0 * image, 0, sizeof(float) * (n1 - n0) * image);
+  const float *c = a.rows + n0 * a.OH * a.OW * a.KH * run;
+  for (size_t n = n0; n < n1; n++)
     for (int32_t i = 0; i < a.OH; i++)
       for (int32_t j = 0; j < a.OW; j++) {
         int32_t lo, hi;
@@ -108,17 +116,58 @@ static napi_value col2im(napi_env env, napi_callback_info info) {
         for (int32_t r0 = 0; r0 < a.KH; r0++, c += run) {
           int32_t r = i * a.s + r0 - a.top;
           if (r < 0 || r >= a.H) continue;
-          float *d = a.image + (((size_t)n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
+          float *d = a.image + ((n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
           const float *from = c + lo * C;
           // float32 + float32 in double, rounded once to float32: the same as one float32 addition
           for (size_t e = 0, m = (size_t)(hi - lo) * C; e < m; e++) d[e] = (float)((double)d[e] + (double)from[e]);
         }
       }
+}
+
+static napi_value col2im(napi_env env, napi_callback_info info) {
+  window_args a;
+  if (!parse_window_args(env, info, "col2im(cols: Float32Array, geometry: Int32Array(11), dx: Float32Array)", 0, &a)) return NULL;
+  bp_split(col2im_images, &a, a.N, 1, 0.7 * a.OH * a.OW * a.KH * a.KW * a.C);
   return NULL;
 }
 
 // poolBackward(d, winner | null, N, H, W, C, OH, OW, k, stride, dx): the way back of k × k pooling windows
 // (lib/perf/windows.ts poolBackward). avg: v = d[o] · (1/k²) stays a double, as in JS; max: d[o] to the winner.
+// The lanes split the images (windows of one image may overlap when stride < k).
+typedef struct { const float *d; const int32_t *win; float *dx; int32_t H, W, C, OH, OW, k, s; _Atomic int bad; } pool_args;
+
+static void pool_images(void *ctx, size_t n0, size_t n1) {
+  pool_args *p = ctx;
+  const int32_t H = p->H, W = p->W, C = p->C, OH = p->OH, OW = p->OW, k = p->k, s = p->s;
+  memset(p->dx + n0 * H * W * C, 0, sizeof(float) * (n1 - n0) * H * W * C);
+  const double share = 1.0 / (double)(k * k);
+  size_t o = n0 * OH * OW * C;
+  for (size_t n = n0; n < n1; n++) {
+    for (int32_t i = 0; i < OH; i++) {
+      for (int32_t j = 0; j < OW; j++) {
+        for (int32_t c = 0; c < C; c++, o++) {
+          if (p->win) {
+            int32_t q = p->win[o];
+            if (q < 0 || q >= k * k) {
+              p->bad = 1;
+              return;
+            }
+            int32_t a = q / k, b = q - a * k;
+            float *t = p->dx + ((n * H + i * s + a) * W + j * s + b) * C + c;
+            *t = (float)((double)*t + (double)p->d[o]);
+          } else {
+            const double v = (double)p->d[o] * share;
+            for (int32_t a = 0; a < k; a++) {
+              float *row = p->dx + ((n * H + i * s + a) * W + j * s) * C + c;
+              for (int32_t b = 0; b < k; b++) row[b * C] = (float)((double)row[b * C] + v);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 static napi_value pool_backward(napi_env env, napi_callback_info info) {
   size_t argc = 11;
   napi_value argv[11];
@@ -139,30 +188,9 @@ static napi_value pool_backward(napi_env env, napi_callback_info info) {
   size_t outs = (size_t)N * OH * OW * C;
   if (k < 1 || s < 1 || ld < outs || (win && lw < outs) || lx < (size_t)N * H * W * C) return bp_fail(env, "poolBackward: arrays shorter than their shapes");
   if ((int64_t)(OH - 1) * s + k > H || (int64_t)(OW - 1) * s + k > W) return bp_fail(env, "poolBackward: windows do not fit in H × W");
-  memset(dx, 0, sizeof(float) * (size_t)N * H * W * C);
-  const double share = 1.0 / (double)(k * k);
-  size_t o = 0;
-  for (int32_t n = 0; n < N; n++) {
-    for (int32_t i = 0; i < OH; i++) {
-      for (int32_t j = 0; j < OW; j++) {
-        for (int32_t c = 0; c < C; c++, o++) {
-          if (win) {
-            int32_t p = win[o];
-            if (p < 0 || p >= k * k) return bp_fail(env, "poolBackward: a winner index is outside its window");
-            int32_t a = p / k, b = p - a * k;
-            float *t = dx + ((size_t)(n * H + i * s + a) * W + j * s + b) * C + c;
-            *t = (float)((double)*t + (double)d[o]);
-          } else {
-            const double v = (double)d[o] * share;
-            for (int32_t a = 0; a < k; a++) {
-              float *row = dx + ((size_t)(n * H + i * s + a) * W + j * s) * C + c;
-              for (int32_t b = 0; b < k; b++) row[b * C] = (float)((double)row[b * C] + v);
-            }
-          }
-        }
-      }
-    }
-  }
+  pool_args p = {d, win, dx, H, W, C, OH, OW, k, s, 0};
+  bp_split(pool_images, &p, N, 1, 1.0 * OH * OW * C * (win ? 1 : k * k));
+  if (p.bad) return bp_fail(env, "poolBackward: a winner index is outside its window");
   return NULL;
 }
 
@@ -170,11 +198,12 @@ static napi_value pool_backward(napi_env env, napi_callback_info info) {
 // read as one run and each output row written 32 bytes at a time, which keeps every stream sequential
 // (LeNet-5's X̃ is 50 176 × 25: a column-at-a-time walk is bound by its strided loads); the rest, and other
 // CPUs, element by element in tiles. A copy either way: same bits.
-static void transpose_floats(const float *a, size_t R, size_t Cn, float *out) {
-  size_t r0 = 0;
+// Rows [lo, hi) of a (R rows in all) go to columns [lo, hi) of out.
+static void transpose_rows(const float *a, size_t R, size_t Cn, float *out, size_t lo, size_t hi) {
+  size_t r0 = lo;
 #ifdef __SSE2__
   // eight rows at a time: two 4 × 4 blocks per column group, so each output row gets 32 contiguous bytes
-  for (; r0 + 8 <= R; r0 += 8) {
+  for (; r0 + 8 <= hi; r0 += 8) {
     const float *a0 = a + r0 * Cn;
     size_t c = 0;
     for (; c + 4 <= Cn; c += 4) {
@@ -197,8 +226,8 @@ static void transpose_floats(const float *a, size_t R, size_t Cn, float *out) {
 #endif
   // tiles of 256 rows × 16 columns, each output row written as one run
   const size_t TR = 256, TC = 16;
-  for (; r0 < R; r0 += TR) {
-    size_t r1 = r0 + TR < R ? r0 + TR : R;
+  for (; r0 < hi; r0 += TR) {
+    size_t r1 = r0 + TR < hi ? r0 + TR : hi;
     for (size_t c0 = 0; c0 < Cn; c0 += TC) {
       size_t c1 = c0 + TC < Cn ? c0 + TC : Cn;
       for (size_t c = c0; c < c1; c++) {
@@ -208,6 +237,13 @@ static void transpose_floats(const float *a, size_t R, size_t Cn, float *out) {
       }
     }
   }
+}
+
+typedef struct { const float *a; size_t R, Cn; float *out; } transpose_args;
+
+static void transpose_part(void *ctx, size_t lo, size_t hi) {
+  const transpose_args *t = ctx;
+  transpose_rows(t->a, t->R, t->Cn, t->out, lo, hi);
 }
 
 // transpose2d(a, rows, cols, out): out[c·rows + r] = a[r·cols + c], in tiles (a copy: same bits)
@@ -222,7 +258,8 @@ static napi_value transpose2d(napi_env env, napi_callback_info info) {
   if (!a || !out || !bp_ints(env, argv + 1, 2, rc)) return bp_fail(env, "transpose2d: a, out Float32Array, rows, cols ≥ 0");
   size_t R = rc[0], Cn = rc[1];
   if (la < R * Cn || lo < R * Cn) return bp_fail(env, "transpose2d: an array is shorter than rows·cols");
-  transpose_floats(a, R, Cn, out);
+  transpose_args t = {a, R, Cn, out};
+  bp_split(transpose_part, &t, R, 8, 0.6 * Cn);
   return NULL;
 }
 

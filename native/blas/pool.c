@@ -1,0 +1,112 @@
+// The worker lane of pool.h. The worker spins for a short while after each part (a training step calls the
+// kernels back to back, so the next part usually comes within microseconds), then sleeps on a condition
+// variable; the caller signals it only when it sleeps. One caller at a time holds the worker (a mutex taken
+// with trylock); a second caller, e.g. another worker_thread of Node in the same process, runs alone.
+#include "pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#define RELAX() _mm_pause()
+#else
+#define RELAX() ((void)0)
+#endif
+
+static atomic_int lanes = 1;
+static pthread_mutex_t holder = PTHREAD_MUTEX_INITIALIZER;   // held by the caller that uses the worker
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static atomic_uint posted, finished, splits;   // part numbers: the worker has work when posted != its last part
+static atomic_int sleeping, started;
+static bp_body job_body;
+static void *job_ctx;
+static size_t job_lo, job_hi;
+
+// How long the worker spins before it sleeps, and how long a part must take to be worth the second lane
+// (a wake-up from sleep costs tens of microseconds; a hand-off to a spinning worker well under one).
+#define SPIN_NS 200000L
+#define SPLIT_NS 20000.0
+
+static long now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static void *worker(void *unused) {
+  (void)unused;
+  unsigned done = 0;
+  for (;;) {
+    long idle = now_ns();
+    while (atomic_load(&posted) == done) {
+      for (int i = 0; i < 64 && atomic_load(&posted) == done; i++) RELAX();
+      if (now_ns() - idle > SPIN_NS) {
+        pthread_mutex_lock(&sleep_lock);
+        atomic_store(&sleeping, 1);
+        while (atomic_load(&posted) == done) pthread_cond_wait(&wake, &sleep_lock);
+        atomic_store(&sleeping, 0);
+        pthread_mutex_unlock(&sleep_lock);
+      }
+    }
+    done = atomic_load(&posted);
+    job_body(job_ctx, job_lo, job_hi);
+    atomic_store(&finished, done);
+  }
+  return NULL;
+}
+
+unsigned bp_take_splits(void) { return atomic_exchange(&splits, 0); }
+
+int bp_lanes(void) { return atomic_load(&lanes); }
+
+void bp_set_lanes(int n) { atomic_store(&lanes, n >= 2 ? 2 : 1); }
+
+static int start_worker(void) {
+  if (atomic_load(&started)) return 1;
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int ok = pthread_create(&t, &attr, worker, NULL) == 0;
+  pthread_attr_destroy(&attr);
+  if (ok) atomic_store(&started, 1);
+  return ok;
+}
+
+void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
+  if (cut == 0 || cut >= n || atomic_load(&lanes) < 2 || pthread_mutex_trylock(&holder) != 0) {
+    body(ctx, 0, n);
+    return;
+  }
+  if (!start_worker()) {
+    pthread_mutex_unlock(&holder);
+    body(ctx, 0, n);
+    return;
+  }
+  atomic_fetch_add(&splits, 1);
+  job_body = body, job_ctx = ctx, job_lo = cut, job_hi = n;
+  unsigned part = atomic_load(&posted) + 1;
+  atomic_store(&posted, part);   // seq_cst: the worker sees the job before the new number
+  if (atomic_load(&sleeping)) {
+    pthread_mutex_lock(&sleep_lock);
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&sleep_lock);
+  }
+  body(ctx, 0, cut);
+  // the worker's part: spin, and give the core away now and then in case the worker is waiting for one
+  for (unsigned i = 1; atomic_load(&finished) != part; i++) {
+    RELAX();
+    if ((i & 1023) == 0) sched_yield();
+  }
+  pthread_mutex_unlock(&holder);
+}
+
+void bp_split(bp_body body, void *ctx, size_t n, size_t align, double cost) {
+  size_t cut = n / 2;
+  if (align > 1) cut -= cut % align;
+  if (atomic_load(&lanes) < 2 || (double)n * cost < SPLIT_NS) cut = 0;
+  bp_run2(body, ctx, n, cut);
+}
