@@ -12,8 +12,11 @@ import * as path from "path";
 export interface NativeAddon {
   sgemm(tA: boolean, tB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array, beta: number): void;
   setThreads(n: number): void;
-  /** 1 or 2 lanes for the kernels that split their work (native/blas/pool.h): same bits either way. */
-  setLanes(n: 1 | 2): void;
+  /**
+   * 1 or 2 lanes for the kernels that split their work (native/blas/pool.h): same bits either way. patient
+   * (tests): the caller always waits for the worker's half instead of taking it back when the worker is late.
+   */
+  setLanes(n: 1 | 2, patient?: boolean): void;
   lanes(): number;
   /** How many kernel calls used both lanes since the previous call. */
   takeSplits(): number;
@@ -83,8 +86,11 @@ export function nativeLanes(): number {
   return nativeAddon()?.lanes() ?? 1;
 }
 
-/** Sets the native kernels' lanes (tests and benchmarks compare 1 and 2; BACKPROP_THREADS sets the default). */
-export function setNativeLanes(n: 1 | 2): void {
+/**
+ * Sets the native kernels' lanes (tests and benchmarks compare 1 and 2; BACKPROP_THREADS sets the default).
+ * `patient` makes every split kernel wait for the worker (tests of the two-lane path on a busy machine).
+ */
+export function setNativeLanes(n: 1 | 2, opts: { patient?: boolean } = {}): void {
   if (n !== 1 && n !== 2) throw new Error(`setNativeLanes(${n}): use 1 or 2`);
-  nativeAddon()?.setLanes(n);
+  nativeAddon()?.setLanes(n, opts.patient ?? false);
 }

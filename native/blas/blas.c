@@ -113,14 +113,18 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// setLanes(n): 1 or 2 lanes for the kernels that split their work (pool.h); lanes() reads it back
+// setLanes(n[, patient]): 1 or 2 lanes for the kernels that split their work (pool.h); lanes() reads it back.
+// patient (tests): the second part always waits for the worker
 static napi_value set_lanes(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   int32_t n;
+  bool patient = false;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 2) return bp_fail(env, "setLanes(n): n is 1 or 2");
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 2 || (argc > 1 && napi_get_value_bool(env, argv[1], &patient) != napi_ok))
+    return bp_fail(env, "setLanes(n, patient?): n is 1 or 2, patient a boolean");
   bp_set_lanes(n);
+  bp_set_patient(patient);
   return NULL;
 }
 

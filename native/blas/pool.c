@@ -1,6 +1,8 @@
 // The worker lane of pool.h. The worker spins for a short while after each part (a training step calls the
 // kernels back to back, so the next part usually comes within microseconds), then sleeps on a condition
-// variable; the caller signals it only when it sleeps. One caller at a time holds the worker (a mutex taken
+// variable; the caller signals it only when it sleeps. Whoever comes first claims the second part: the worker
+// when it wakes, or the caller once its own part is done. On a machine whose other core is busy the worker
+// does not get to run in time, and the caller then simply computes both parts, as with one lane. One caller at a time holds the worker (a mutex taken
 // with trylock); a second caller, e.g. another worker_thread of Node in the same process, runs alone.
 #include "pool.h"
 
@@ -19,15 +21,18 @@ static atomic_int lanes = 1;
 static pthread_mutex_t holder = PTHREAD_MUTEX_INITIALIZER;   // held by the caller that uses the worker
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static atomic_uint posted, finished, splits;   // part numbers: the worker has work when posted != its last part
-static atomic_int sleeping, started;
+// ticket: the number of the part waiting to be claimed, 0 when none; whoever swaps it to 0 computes it.
+// finished: the number of the last part the worker computed. Part numbers are never 0.
+static atomic_uint ticket, finished, splits;
+static atomic_int sleeping, started, patient;
+static unsigned last_part;   // the holder's counter
 static bp_body job_body;
 static void *job_ctx;
 static size_t job_lo, job_hi;
 
 // How long the worker spins before it sleeps, and how long a part must take to be worth the second lane
 // (a wake-up from sleep costs tens of microseconds; a hand-off to a spinning worker well under one).
-#define SPIN_NS 200000L
+#define SPIN_NS 100000L
 #define SPLIT_NS 20000.0
 
 static long now_ns(void) {
@@ -38,22 +43,25 @@ static long now_ns(void) {
 
 static void *worker(void *unused) {
   (void)unused;
-  unsigned done = 0;
   for (;;) {
     long idle = now_ns();
-    while (atomic_load(&posted) == done) {
-      for (int i = 0; i < 64 && atomic_load(&posted) == done; i++) RELAX();
-      if (now_ns() - idle > SPIN_NS) {
+    unsigned part;
+    while ((part = atomic_load(&ticket)) == 0) {
+      for (int i = 0; i < 64 && atomic_load(&ticket) == 0; i++) RELAX();
+      sched_yield();   // a busy machine's other threads first
+      if (atomic_load(&ticket) == 0 && now_ns() - idle > SPIN_NS) {
         pthread_mutex_lock(&sleep_lock);
         atomic_store(&sleeping, 1);
-        while (atomic_load(&posted) == done) pthread_cond_wait(&wake, &sleep_lock);
+        while (atomic_load(&ticket) == 0) pthread_cond_wait(&wake, &sleep_lock);
         atomic_store(&sleeping, 0);
         pthread_mutex_unlock(&sleep_lock);
       }
     }
-    done = atomic_load(&posted);
-    job_body(job_ctx, job_lo, job_hi);
-    atomic_store(&finished, done);
+    // the job's fields were written before the ticket, and stay until the caller sees `finished`
+    if (atomic_compare_exchange_strong(&ticket, &part, 0)) {
+      job_body(job_ctx, job_lo, job_hi);
+      atomic_store(&finished, part);
+    }
   }
   return NULL;
 }
@@ -63,6 +71,8 @@ unsigned bp_take_splits(void) { return atomic_exchange(&splits, 0); }
 int bp_lanes(void) { return atomic_load(&lanes); }
 
 void bp_set_lanes(int n) { atomic_store(&lanes, n >= 2 ? 2 : 1); }
+
+void bp_set_patient(int on) { atomic_store(&patient, on != 0); }
 
 static int start_worker(void) {
   if (atomic_load(&started)) return 1;
@@ -86,20 +96,25 @@ void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
     body(ctx, 0, n);
     return;
   }
-  atomic_fetch_add(&splits, 1);
   job_body = body, job_ctx = ctx, job_lo = cut, job_hi = n;
-  unsigned part = atomic_load(&posted) + 1;
-  atomic_store(&posted, part);   // seq_cst: the worker sees the job before the new number
+  unsigned part = ++last_part;
+  if (part == 0) part = ++last_part;
+  atomic_store(&ticket, part);   // seq_cst: after the job's fields, before `sleeping` is read
   if (atomic_load(&sleeping)) {
     pthread_mutex_lock(&sleep_lock);
     pthread_cond_signal(&wake);
     pthread_mutex_unlock(&sleep_lock);
   }
   body(ctx, 0, cut);
-  // the worker's part: spin, and give the core away now and then in case the worker is waiting for one
-  for (unsigned i = 1; atomic_load(&finished) != part; i++) {
-    RELAX();
-    if ((i & 1023) == 0) sched_yield();
+  unsigned open = part;
+  if (!atomic_load(&patient) && atomic_compare_exchange_strong(&ticket, &open, 0)) body(ctx, cut, n);   // the worker did not come in time
+  else {
+    atomic_fetch_add(&splits, 1);
+    // the worker's part: spin, and give the core away now and then in case the worker is waiting for one
+    for (unsigned i = 1; atomic_load(&finished) != part; i++) {
+      RELAX();
+      if ((i & 1023) == 0) sched_yield();
+    }
   }
   pthread_mutex_unlock(&holder);
 }
