@@ -164,7 +164,7 @@ test("native im2col equals tfjs's cpu backend (tf.pad + tf.slice), and the max-p
 });
 
 test("the wasm conv kernels (native where the addon is loaded) equal the cpu backend's", async () => {
-  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["Add", "AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Mean", "Sum", "Tanh", "Transpose"]);
+  if (native()) assert.deepEqual(nativeConvKernels().sort(), ["Add", "AvgPoolGrad", "Conv2D", "Conv2DBackpropInput", "FusedConv2D", "Mean", "Multiply", "Square", "Sub", "Sum", "Tanh", "Transpose"]);
   const cases: { x: [number, number, number, number]; f: number[]; s: number; pad: "valid" | "same" }[] = [
     { x: [64, 28, 28, 1], f: [5, 5, 1, 6], s: 1, pad: "same" },   // LeNet-5's C1
     { x: [64, 14, 14, 6], f: [5, 5, 6, 16], s: 1, pad: "valid" }, // C3
@@ -268,4 +268,21 @@ test("the native sums and means over neighbouring axes give the stock wasm Sum's
   againstStock(() => tf.mean(big.reshape([100352, 3]), 1), "means of 3");
   big.dispose();
   if (native()) assert.ok(nativeConvKernels().includes("Sum") && nativeConvKernels().includes("Mean"));
+});
+
+test("the native Add, Sub, Multiply and Square give the stock wasm kernels' bits (same shapes, a single value on either side; other broadcasts go to the stock ones)", () => {
+  const rng = new Rng(503);
+  const cases: [number[], number[]][] = [[[64, 28, 28, 6], [64, 28, 28, 6]], [[64, 28, 28, 6], []], [[64, 100], [1]], [[1], [64, 100]], [[7], [7]], [[1], [1]], [[3, 1], [3, 4]], [[2, 3], [1, 1, 1]]];
+  for (const [sa, sb] of cases) {
+    const a = tf.tensor(mixed(sa.reduce((p, d) => p * d, 1), rng), sa), b = tf.tensor(mixed(sb.reduce((p, d) => p * d, 1), rng), sb);
+    const what = `${JSON.stringify(sa)} and ${JSON.stringify(sb)}`;
+    againstStock(() => tf.add(a, b), `add ${what}`);
+    againstStock(() => tf.sub(a, b), `sub ${what}`);
+    againstStock(() => tf.sub(b, a), `sub reversed ${what}`);
+    againstStock(() => tf.mul(a, b), `mul ${what}`);
+    againstStock(() => tf.square(a), `square ${JSON.stringify(sa)}`);
+    againstStock(() => tf.sub(1, tf.square(a)), `1 − a² ${JSON.stringify(sa)}`);
+    tf.dispose([a, b]);
+  }
+  if (native()) assert.ok(["Sub", "Multiply", "Square"].every((k) => nativeConvKernels().includes(k)));
 });

@@ -258,6 +258,27 @@ function nativeReduce(mean: boolean, { inputs, backend, attrs }: KernelArgs & { 
   return out;
 }
 
+/**
+ * Add, Sub, Multiply of two float32 tensors of one shape or of a tensor and a single value, and Square: one
+ * pass in C (split over two lanes), one IEEE float32 operation per value like the wasm kernels (same bits).
+ * The activations' way back (1 − y², δ ⊙ g'(z)) and the losses are made of these. Other broadcasts go to the
+ * stock kernels.
+ */
+function nativeBinary(op: 0 | 1 | 2 | 3, { inputs, backend }: KernelArgs): TensorInfo | null {
+  const blas = nativeAddon();
+  const ab = inputs as unknown as { a?: TensorInfo; b?: TensorInfo };
+  const a = op === 3 ? inputs.x : ab.a, b = op === 3 ? inputs.x : ab.b;
+  if (!blas || !a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
+  const size = (t: TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
+  const sameShape = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+  // a single value broadcasts to the other's shape only when its rank is not higher
+  const shape = sameShape ? a.shape : size(b) === 1 && b.shape.length <= a.shape.length ? a.shape : size(a) === 1 && a.shape.length <= b.shape.length ? b.shape : null;
+  if (!shape || size(a) === 0 || size(b) === 0) return null;
+  const out = backend.makeOutput(shape.slice(), "float32");
+  blas.binary(op, backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(out));
+  return out;
+}
+
 /** The stock wasm kernels replaced by native ones, with the replacement built from the stock one. */
 const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Conv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
@@ -266,7 +287,10 @@ const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   AvgPoolGrad: (stock) => (a) => nativeAvgPoolGrad(a) ?? stock(a),
   Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
   Tanh: (stock) => (a) => nativeTanh(a) ?? stock(a),
-  Add: (stock) => (a) => nativeAddRows(a as never) ?? stock(a),
+  Add: (stock) => (a) => nativeAddRows(a as never) ?? nativeBinary(0, a) ?? stock(a),
+  Sub: (stock) => (a) => nativeBinary(1, a) ?? stock(a),
+  Multiply: (stock) => (a) => nativeBinary(2, a) ?? stock(a),
+  Square: (stock) => (a) => nativeBinary(3, a) ?? stock(a),
   Sum: (stock) => (a) => nativeReduce(false, a as never) ?? stock(a),
   Mean: (stock) => (a) => nativeReduce(true, a as never) ?? stock(a),
 };

@@ -30,6 +30,8 @@ export interface NativeAddon {
   addRows(x: Float32Array, b: Float32Array, out: Float32Array): void;
   /** x as [A, R, B]: out[a, b] = Σ_r x[a, r, b] in float32, r in order (÷ R when mean). */
   reduceAxis(x: Float32Array, A: number, R: number, B: number, mean: boolean, out: Float32Array): void;
+  /** out = a + b (op 0), a − b (1), a · b (2) or a² (3); a or b may be a single value. */
+  binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
 }
 
 let addon: NativeAddon | null | undefined;

@@ -279,11 +279,51 @@ static napi_value reduce_axis(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// binary(op, a, b, out): out[i] = a[i] op b[i] for op 0 +, 1 −, 2 ×, 3 a[i]² (b unused); a or b may hold a
+// single value (a scalar), else as many values as out. One IEEE float32 operation per value, the one the wasm
+// kernels do too: same bits. The lanes split the values.
+typedef struct { const float *a, *b; float *out; int32_t op; bool one_a, one_b; } binary_args;
+
+static void binary_part(void *ctx, size_t lo, size_t hi) {
+  const binary_args *p = ctx;
+  const float *a = p->a, *b = p->b;
+  float *o = p->out;
+  const float ca = a[0], cb = p->op == 3 ? 0.0f : b[0];
+  switch (p->op * 4 + p->one_a * 2 + p->one_b) {
+    case 0: for (size_t i = lo; i < hi; i++) o[i] = a[i] + b[i]; break;
+    case 1: for (size_t i = lo; i < hi; i++) o[i] = a[i] + cb; break;
+    case 2: for (size_t i = lo; i < hi; i++) o[i] = ca + b[i]; break;
+    case 4: for (size_t i = lo; i < hi; i++) o[i] = a[i] - b[i]; break;
+    case 5: for (size_t i = lo; i < hi; i++) o[i] = a[i] - cb; break;
+    case 6: for (size_t i = lo; i < hi; i++) o[i] = ca - b[i]; break;
+    case 8: for (size_t i = lo; i < hi; i++) o[i] = a[i] * b[i]; break;
+    case 9: for (size_t i = lo; i < hi; i++) o[i] = a[i] * cb; break;
+    case 10: for (size_t i = lo; i < hi; i++) o[i] = ca * b[i]; break;
+    default: for (size_t i = lo; i < hi; i++) o[i] = a[i] * a[i]; break;   // 12: square
+  }
+}
+
+static napi_value binary(napi_env env, napi_callback_info info) {
+  size_t argc = 4, la = 0, lb = 0, lo = 0;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t op = -1;
+  const float *a = argc == 4 ? f32_arg(env, argv[1], &la) : NULL, *b = a ? f32_arg(env, argv[2], &lb) : NULL;
+  float *out = b ? f32_arg(env, argv[3], &lo) : NULL;
+  if (!out || napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 3 || lo == 0 || (la != 1 && la != lo) || (lb != 1 && lb != lo) || (op == 3 && la != lo) || (la == 1 && lb == 1 && lo != 1))
+    return bp_fail(env, "binary(op 0–3, a, b, out): Float32Arrays, a and b of one value or out's length (op 3: a as long as out)");
+  binary_args p = {a, b, out, op, la == 1 && lo > 1, lb == 1 && lo > 1};
+  if (op == 3) p.one_a = p.one_b = false;
+  bp_split(binary_part, &p, lo, 8, 0.3);
+  return NULL;
+}
+
 void define_elementwise_kernels(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL},
       {"addRows", NULL, add_rows, NULL, NULL, NULL, napi_default, NULL},
       {"reduceAxis", NULL, reduce_axis, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }
