@@ -276,6 +276,9 @@ export function runNotebook(jenv: JupyterEnv, sb: Sandbox, nb: Notebook, limits:
     IPYTHONDIR: path.join(tmp, "ipython"),
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
     BACKPROP_ROOT: work,
+    // hand-ins are graded side by side (--jobs): one core each, so the native kernels stay on one thread
+    // (their values do not depend on it)
+    BACKPROP_THREADS: "1",
   };
   if (process.env.BACKPROP_BACKEND) env.BACKPROP_BACKEND = process.env.BACKPROP_BACKEND;
   const job = {
