@@ -2,8 +2,9 @@
 // kernels back to back, so the next part usually comes within microseconds), then sleeps on a condition
 // variable; the caller signals it only when it sleeps. Whoever comes first claims the second part: the worker
 // when it wakes, or the caller once its own part is done. On a machine whose other core is busy the worker
-// does not get to run in time, and the caller then simply computes both parts, as with one lane. One caller at a time holds the worker (a mutex taken
-// with trylock); a second caller, e.g. another worker_thread of Node in the same process, runs alone.
+// does not get to run in time, and the caller then computes both parts, as with one lane. One caller at a
+// time holds the worker (a mutex taken with trylock); a second caller, e.g. another worker_thread of Node in
+// the same process, runs alone.
 #include "pool.h"
 
 #include <pthread.h>
