@@ -74,10 +74,12 @@ export function blasMatMul(args: KernelArgs): TensorInfo | null {
   const b = backend.typedArrayFromHeap(inputs.b!) as Float32Array;
   const c = backend.typedArrayFromHeap(out) as Float32Array;
   const bv = bias ? (backend.typedArrayFromHeap(bias) as Float32Array) : null;
-  // A transposed operand is copied into a plain row-major one first: sgemm's own transposed forms may round
-  // differently (OpenBLAS's small-matrix kernels), and matMul(a, b, false, true) must give exactly what
-  // matMul(a, tf.transpose(b)) gives, so that the layers can use the flags without changing a bit.
-  const sa = tA ? scratch(0, M * K) : null, sb = tB ? scratch(1, K * N) : null;
+  // matMul(a, b, false, true) must give exactly what matMul(a, tf.transpose(b)) gives, so that the layers can
+  // use the flags without changing a bit. sgemm's own transposed forms do on most shapes but round differently
+  // on some (OpenBLAS's small-matrix kernels): the addon checks each shape once, and where they differ a
+  // transposed operand is copied into a plain row-major one first.
+  const direct = (tA || tB) && blas.sameAsTransposed(tA, tB, M, N, K);
+  const sa = tA && !direct ? scratch(0, M * K) : null, sb = tB && !direct ? scratch(1, K * N) : null;
   if (sb && batchB === 1) blas.transpose2d(b, N, K, sb);
   for (let i = 0; i < batchA; i++) {
     const ci = c.subarray(i * M * N, (i + 1) * M * N);
@@ -92,7 +94,7 @@ export function blasMatMul(args: KernelArgs): TensorInfo | null {
       if (batchB !== 1) blas.transpose2d(bi, N, K, sb);
       bi = sb;
     }
-    blas.sgemm(false, false, M, N, K, ai, bi, ci, bv ? 1 : 0);
+    blas.sgemm(direct && tA, direct && tB, M, N, K, ai, bi, ci, bv ? 1 : 0);
   }
   if (activation === "relu") for (let i = 0; i < c.length; i++) if (!(c[i] > 0)) c[i] = c[i] !== c[i] ? c[i] : 0;
   return out;

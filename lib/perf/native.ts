@@ -12,6 +12,8 @@ import * as path from "path";
 export interface NativeAddon {
   sgemm(tA: boolean, tB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array, beta: number): void;
   setThreads(n: number): void;
+  /** Whether sgemm's transposed form gives the bits of the plain form on explicit transposes for this shape. */
+  sameAsTransposed(tA: boolean, tB: boolean, M: number, N: number, K: number): boolean;
   /**
    * 1 or 2 lanes for the kernels that split their work (native/blas/pool.h): same bits either way. patient
    * (tests): the caller always waits for the worker's half instead of taking it back when the worker is late.

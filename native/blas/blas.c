@@ -23,60 +23,84 @@ static void product_rows(void *ctx, size_t lo, size_t hi) {
               p->b, p->tB ? p->K : p->N, p->beta, p->c + lo * (size_t)p->N, p->N);
 }
 
-// Where two lanes each compute half of C's rows, OpenBLAS must give every entry the bits of the whole
-// product. It does on most shapes (each entry is one k-ordered sum either way) but not on all: a half may fall
-// below the size where OpenBLAS switches to its small-matrix kernels, which add in another order, and that
-// size depends on the CPU OpenBLAS runs on. So each shape is tried once on made-up data, whole and in halves,
-// and split only if the bits agree. The answers are kept in a small table; a shape that finds it full is not
-// split.
+// Two questions asked of OpenBLAS, once per shape and form, on made-up data; a kernel takes a short cut only
+// where the answer is yes. SPLIT: where two lanes each compute half of C's rows, does every entry get the
+// whole product's bits? DIRECT: does the transposed form (A or B given transposed) give the bits of the plain
+// form on explicitly transposed copies (the values the layers were recorded with)? Both hold on most shapes
+// (each entry is one k-ordered sum) but not on all: below a size that depends on the CPU, OpenBLAS switches
+// to small-matrix kernels that add in another order, for some forms only. The answers are kept in a small
+// table; a question that finds it full is answered no.
+enum { SPLIT = 1, DIRECT = 2 };
 #define SHAPES 1024
-static struct { int32_t M, N, K, flags; } shapes[SHAPES];   // flags: 0 empty, else 16 | tA | tB << 1 | split << 2
+static struct { int32_t M, N, K, code, answer; } shapes[SHAPES];   // code: 0 empty, else 16 | tA | tB << 1 | question << 2
 static pthread_mutex_t shapes_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int halves_agree(const product *p, size_t cut) {
-  size_t na = (size_t)p->M * p->K, nb = (size_t)p->K * p->N, nc = (size_t)p->M * p->N;
-  float *a = malloc(sizeof(float) * na), *b = malloc(sizeof(float) * nb), *c1 = calloc(nc, sizeof(float)), *c2 = calloc(nc, sizeof(float));
+static float *made_up(size_t n, uint32_t *r) {   // xorshift: values in [-1, 1) with every mantissa bit in use
+  float *x = malloc(sizeof(float) * (n ? n : 1));
+  if (x)
+    for (size_t i = 0; i < n; i++) {
+      *r ^= *r << 13, *r ^= *r >> 17, *r ^= *r << 5;
+      x[i] = (float)((double)*r / 2147483648.0 - 1.0);
+    }
+  return x;
+}
+
+static float *transposed(const float *x, size_t rows, size_t cols) {
+  float *t = malloc(sizeof(float) * rows * cols);
+  if (t)
+    for (size_t i = 0; i < rows; i++)
+      for (size_t j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+  return t;
+}
+
+static int agrees(int question, const product *p, size_t cut) {
+  const size_t M = p->M, N = p->N, K = p->K;
+  uint32_t r = 2463534242u;
+  float *a = made_up(M * K, &r), *b = made_up(K * N, &r), *c1 = calloc(M * N, sizeof(float)), *c2 = calloc(M * N, sizeof(float));
+  float *ta = NULL, *tb = NULL;
   int same = 0;
   if (a && b && c1 && c2) {
-    uint32_t r = 2463534242u;   // xorshift: values in [-1, 1) with every mantissa bit in use
-    for (size_t i = 0; i < na + nb; i++) {
-      r ^= r << 13, r ^= r >> 17, r ^= r << 5;
-      float v = (float)((double)r / 2147483648.0 - 1.0);
-      if (i < na) a[i] = v;
-      else b[i - na] = v;
-    }
     product q = *p;
-    q.a = a, q.b = b, q.beta = 0.0f;
-    q.c = c1;
-    product_rows(&q, 0, p->M);
-    q.c = c2;
-    product_rows(&q, 0, cut);
-    product_rows(&q, cut, p->M);
-    same = memcmp(c1, c2, sizeof(float) * nc) == 0;
+    q.a = a, q.b = b, q.beta = 0.0f, q.c = c1;
+    product_rows(&q, 0, M);
+    if (question == SPLIT) {
+      q.c = c2;
+      product_rows(&q, 0, cut);
+      product_rows(&q, cut, M);
+      same = 1;
+    } else {   // the plain form on copies: op(A) = Aᵀ stored K × M becomes an M × K matrix, op(B) likewise
+      ta = p->tA ? transposed(a, K, M) : NULL, tb = p->tB ? transposed(b, N, K) : NULL;
+      if ((!p->tA || ta) && (!p->tB || tb)) {
+        product plain = {false, false, p->M, p->N, p->K, ta ? ta : a, tb ? tb : b, c2, 0.0f};
+        product_rows(&plain, 0, M);
+        same = 1;
+      }
+    }
+    same = same && memcmp(c1, c2, sizeof(float) * M * N) == 0;
   }
-  free(a), free(b), free(c1), free(c2);
+  free(a), free(b), free(c1), free(c2), free(ta), free(tb);
   return same;
 }
 
-static int may_split(const product *p, size_t cut) {
-  int32_t form = (p->tA ? 1 : 0) | (p->tB ? 2 : 0);
-  uint32_t h = ((uint32_t)p->M * 2654435761u) ^ ((uint32_t)p->N * 40503u) ^ ((uint32_t)p->K * 97u) ^ (uint32_t)form;
-  int answer = 0;
+static int answer(int question, const product *p, size_t cut) {
+  int32_t code = 16 | (p->tA ? 1 : 0) | (p->tB ? 2 : 0) | question << 2;
+  uint32_t h = ((uint32_t)p->M * 2654435761u) ^ ((uint32_t)p->N * 40503u) ^ ((uint32_t)p->K * 97u) ^ (uint32_t)code;
+  int yes = 0;
   pthread_mutex_lock(&shapes_lock);
   for (int i = 0; i < SHAPES; i++) {
     int slot = (h + i) % SHAPES;
-    if (shapes[slot].flags == 0) {
-      answer = halves_agree(p, cut);
-      shapes[slot].M = p->M, shapes[slot].N = p->N, shapes[slot].K = p->K, shapes[slot].flags = 16 | form | (answer ? 4 : 0);
+    if (shapes[slot].code == 0) {
+      yes = agrees(question, p, cut);
+      shapes[slot].M = p->M, shapes[slot].N = p->N, shapes[slot].K = p->K, shapes[slot].code = code, shapes[slot].answer = yes;
       break;
     }
-    if (shapes[slot].M == p->M && shapes[slot].N == p->N && shapes[slot].K == p->K && (shapes[slot].flags & 3) == form) {
-      answer = (shapes[slot].flags & 4) != 0;
+    if (shapes[slot].M == p->M && shapes[slot].N == p->N && shapes[slot].K == p->K && shapes[slot].code == code) {
+      yes = shapes[slot].answer;
       break;
     }
   }
   pthread_mutex_unlock(&shapes_lock);
-  return answer;
+  return yes;
 }
 
 static napi_value sgemm(napi_env env, napi_callback_info info) {
@@ -98,7 +122,7 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   product p = {tA, tB, M, N, K, a, b, c, (float)beta};
   // halves at a multiple of 8 rows; ~0.03 ns per multiply-add on one lane
   size_t cut = (size_t)(M / 2) & ~(size_t)7;
-  if (bp_lanes() == 2 && cut > 0 && (double)M * N * K * 0.03 >= 20000.0 && may_split(&p, cut)) bp_run2(product_rows, &p, M, cut);
+  if (bp_lanes() == 2 && cut > 0 && (double)M * N * K * 0.03 >= 20000.0 && answer(SPLIT, &p, cut)) bp_run2(product_rows, &p, M, cut);
   else product_rows(&p, 0, M);
   return NULL;
 }
@@ -111,6 +135,22 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return bp_fail(env, "setThreads(n): n ≥ 1");
   openblas_set_num_threads(n);
   return NULL;
+}
+
+// sameAsTransposed(tA, tB, M, N, K): whether sgemm's transposed form gives, on this shape, the bits of the
+// plain form on explicitly transposed copies (the DIRECT question above), so that the copy can be skipped
+static napi_value same_as_transposed(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool tA, tB;
+  int32_t mnk[3];
+  if (argc != 5 || napi_get_value_bool(env, argv[0], &tA) != napi_ok || napi_get_value_bool(env, argv[1], &tB) != napi_ok || !bp_ints(env, argv + 2, 3, mnk) || !mnk[0] || !mnk[1] || !mnk[2])
+    return bp_fail(env, "sameAsTransposed(transA, transB, M, N, K): booleans and positive sizes");
+  product p = {tA, tB, mnk[0], mnk[1], mnk[2], NULL, NULL, NULL, 0.0f};
+  napi_value v;
+  napi_get_boolean(env, (tA || tB) && answer(DIRECT, &p, 0), &v);
+  return v;
 }
 
 // setLanes(n[, patient]): 1 or 2 lanes for the kernels that split their work (pool.h); lanes() reads it back.
@@ -150,6 +190,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setLanes", NULL, set_lanes, NULL, NULL, NULL, napi_default, NULL},
       {"lanes", NULL, lanes, NULL, NULL, NULL, napi_default, NULL},
       {"takeSplits", NULL, take_splits, NULL, NULL, NULL, napi_default, NULL},
+      {"sameAsTransposed", NULL, same_as_transposed, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   define_window_kernels(env, exports);        // im2col, col2im, pooling way back (windows.c)
