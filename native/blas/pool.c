@@ -87,12 +87,20 @@ static int start_worker(void) {
   return ok;
 }
 
+// A busy machine: when the worker, awake at the hand-off, keeps coming late (it did not get a core), the
+// second lane costs more than it gives; the kernels then stay on this thread for a while and try again.
+#define LATE_TURNS 4          // late hand-offs in a row (net of on-time ones) before backing off
+#define BACK_OFF_NS 50000000L // 50 ms on one lane
+static int late_score;
+static long one_lane_until;
+
 void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
   if (cut == 0 || cut >= n || atomic_load(&lanes) < 2 || pthread_mutex_trylock(&holder) != 0) {
     body(ctx, 0, n);
     return;
   }
-  if (!start_worker()) {
+  long t0 = now_ns();
+  if ((one_lane_until && t0 < one_lane_until && !atomic_load(&patient)) || !start_worker()) {
     pthread_mutex_unlock(&holder);
     body(ctx, 0, n);
     return;
@@ -101,21 +109,31 @@ void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
   unsigned part = ++last_part;
   if (part == 0) part = ++last_part;
   atomic_store(&ticket, part);   // seq_cst: after the job's fields, before `sleeping` is read
-  if (atomic_load(&sleeping)) {
+  int awake = !atomic_load(&sleeping);
+  if (!awake) {
     pthread_mutex_lock(&sleep_lock);
     pthread_cond_signal(&wake);
     pthread_mutex_unlock(&sleep_lock);
   }
   body(ctx, 0, cut);
+  long t1 = now_ns();
   unsigned open = part;
-  if (!atomic_load(&patient) && atomic_compare_exchange_strong(&ticket, &open, 0)) body(ctx, cut, n);   // the worker did not come in time
-  else {
+  int late;
+  if (!atomic_load(&patient) && atomic_compare_exchange_strong(&ticket, &open, 0)) {
+    body(ctx, cut, n);   // the worker did not come in time
+    late = 1;
+  } else {
     atomic_fetch_add(&splits, 1);
     // the worker's part: spin, and give the core away now and then in case the worker is waiting for one
     for (unsigned i = 1; atomic_load(&finished) != part; i++) {
       RELAX();
       if ((i & 1023) == 0) sched_yield();
     }
+    late = now_ns() - t1 > (t1 - t0) / 2;   // half as slow again as this thread's part
+  }
+  if (awake) {   // a sleeping worker is late by its wake-up, whatever the machine's load
+    late_score = late ? late_score + 1 : late_score > 0 ? late_score - 1 : 0;
+    if (late_score >= LATE_TURNS) late_score = 0, one_lane_until = now_ns() + BACK_OFF_NS;
   }
   pthread_mutex_unlock(&holder);
 }
