@@ -120,9 +120,10 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   if (!a || !b || !c) return bp_fail(env, "sgemm: A, B and C must be Float32Arrays");
   if (la < (size_t)M * K || lb < (size_t)K * N || lc < (size_t)M * N) return bp_fail(env, "sgemm: an array is shorter than its matrix");
   product p = {tA, tB, M, N, K, a, b, c, (float)beta};
-  // halves (at a multiple of 8 rows from 64 rows on); ~0.03 ns per multiply-add on one lane
+  // halves (at a multiple of 8 rows from 64 rows on) from ~8 µs of work (~0.03 ns per multiply-add on one
+  // lane): the worker is awake during training, and a hand-off to it costs well under a microsecond
   size_t cut = M >= 64 ? (size_t)(M / 2) & ~(size_t)7 : (size_t)(M / 2);
-  if (bp_lanes() == 2 && cut > 0 && (double)M * N * K * 0.03 >= 20000.0 && answer(SPLIT, &p, cut)) bp_run2(product_rows, &p, M, cut);
+  if (bp_lanes() == 2 && cut > 0 && (double)M * N * K * 0.03 >= 8000.0 && answer(SPLIT, &p, cut)) bp_run2(product_rows, &p, M, cut);
   else product_rows(&p, 0, M);
   return NULL;
 }
