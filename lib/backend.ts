@@ -10,6 +10,8 @@ import * as tf from "@tensorflow/tfjs";
 import { installFastWasmKernels } from "./perf/fast-grads";
 import { blasStatus } from "./perf/blas";
 import { installWasmConvGrads } from "./perf/conv-grads";
+import { installFusedGrads } from "./perf/fused-grads";
+import { installLeanTape } from "./perf/lean-tape";
 import { windowsRoute } from "./perf/windows";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -108,6 +110,10 @@ export async function initBackend(): Promise<BackendReport> {
       installFastWasmKernels();
       // wasm has no Conv2DBackpropFilter: autodiff of a conv net needs it (lecture 12).
       installWasmConvGrads();
+      // tfjs's σ gradient (three kernels) as one native pass, same bits.
+      installFusedGrads();
+      // autodiff's kept copies without tape nodes of their own (same values; tfjs's engine, any backend).
+      installLeanTape();
       const blas = blasStatus();
       const windows = windowsRoute() === "native (C on the wasm heap)" ? "native im2col/col2im/pooling + sgemm" : windowsRoute();
       return finish("wasm", `wasm (SIMD, 1 thread; matMul: ${blas.active ? "OpenBLAS sgemm" : `XNNPACK, OpenBLAS ${blas.why}`}; conv windows: ${blas.active ? windows : "JavaScript loops, XNNPACK conv"})`);

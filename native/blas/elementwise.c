@@ -244,11 +244,29 @@ static napi_value reduce_axis(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// sigmoidGrad(dy, y, out): out = dy·(y·(1 − y)), tfjs's Sigmoid gradient mul(dy, mul(y, sub(1, y))) in its order,
+// each difference and product rounded to float32 (no contraction: binding.gyp), the IEEE operations its three
+// wasm kernels do one after the other: same bits, in one pass (lib/perf/fused-grads.ts).
+static napi_value sigmoid_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 3, ld, ly, lo;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  const float *dy = argc == 3 ? f32_arg(env, argv[0], &ld) : NULL, *y = dy ? f32_arg(env, argv[1], &ly) : NULL;
+  float *out = y ? f32_arg(env, argv[2], &lo) : NULL;
+  if (!out || ld != ly || lo < ly) return bp_fail(env, "sigmoidGrad(dy, y, out): Float32Arrays, dy as long as y, out at least as long");
+  for (size_t i = 0; i < ly; i++) {
+    const float one_minus = 1.0f - y[i], slope = y[i] * one_minus;
+    out[i] = dy[i] * slope;
+  }
+  return NULL;
+}
+
 void define_elementwise_kernels(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL},
       {"addRows", NULL, add_rows, NULL, NULL, NULL, napi_default, NULL},
       {"reduceAxis", NULL, reduce_axis, NULL, NULL, NULL, napi_default, NULL},
+      {"sigmoidGrad", NULL, sigmoid_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

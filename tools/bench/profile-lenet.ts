@@ -1,11 +1,13 @@
 /**
- * Where one LeNet-5 training step spends its time, kernel by kernel (bench/RESULTS.md, issue 21):
+ * Where one training step spends its time, kernel by kernel (bench/RESULTS.md, issue 21):
  *
- *   npx tsx tools/bench/profile-lenet.ts matrix|autodiff|fit [--steps N] [--pool avg|max] [--shapes]
+ *   npx tsx tools/bench/profile-lenet.ts matrix|autodiff|fit [--workload lenet5|mlp|deep] [--steps N]
+ *        [--pool avg|max] [--shapes]
  *
  * Wraps every registered wasm kernel with a timer (outermost kernel only: a kernel calling another counts
- * once) and runs N steps of batch 64 after 5 warm-up steps: our layers (hand-written backward), the same net by
- * tf.variableGrads, or tf.layers trainOnBatch. "rest" is the step time outside any kernel: JavaScript loops
+ * once) and runs N steps of batch 64 after 5 warm-up steps of a workload of tools/bench/workloads.ts (LeNet-5
+ * by default; --pool for it only; the MLPs on the first 64 bench digits): our layers (hand-written backward),
+ * the same net by tf.variableGrads, or tf.layers trainOnBatch. "rest" is the step time outside any kernel: JavaScript loops
  * (lib/perf/windows.ts when the addon is missing), the optimizer, tfjs dispatch. BACKPROP_BLAS=0 for the route
  * without the native addon.
  */
@@ -15,6 +17,12 @@ import { lenet5 } from "../../lib/nn/lenet";
 import { Rng } from "../../lib/random";
 import { AutodiffNetwork, layersTwin } from "../../lib/tf/conv-twins";
 import { sgd, stepVariables } from "../../lib/scratch/optimizers";
+import { initMlp } from "../../lib/scratch/init";
+import { MatrixMlp } from "../../lib/nn/mlp";
+import { AutodiffMlp } from "../../lib/tf/mlp-autodiff";
+import { LayersMlp } from "../../lib/tf/mlp-layers";
+import { Model } from "../../lib/train/model";
+import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, dataTensors } from "./workloads";
 
 const times = new Map<string, { ms: number; n: number }>();
 let depth = 0;
@@ -58,18 +66,32 @@ async function main(): Promise<void> {
   process.env.BACKPROP_BACKEND ||= "wasm";
   const report = await initBackend();
   for (const k of tf.getKernelsForBackend(report.name)) (k as { kernelFunc: unknown }).kernelFunc = timed(k.kernelName, k.kernelFunc as never);
-  const net = lenet5({ rng: new Rng(1), pool });
-  const B = 64;
-  const x = tf.randomUniform([B, 28, 28, 1]);
-  const t = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 10), "int32"), 10).toFloat() as tf.Tensor2D;
+  const workload = opt("--workload", "lenet5") as WorkloadName;
+  if (!WORKLOAD_NAMES.includes(workload)) throw new Error(`profile-lenet: workload "${workload}" is not one of ${WORKLOAD_NAMES.join(", ")}`);
+  const spec = WORKLOADS[workload].spec;
+  const B = BATCH_SIZE;
+  let x: tf.Tensor, t: tf.Tensor2D, fitModel: () => tf.LayersModel, model: () => Model;
+  if (spec) {
+    const d = dataTensors(benchData(B));
+    ({ x, t } = d);
+    const weights = initMlp(spec, { rng: new Rng(BENCH_SEED) });
+    fitModel = () => new LayersMlp(spec, weights).model;
+    model = () => (impl === "matrix" ? new MatrixMlp(spec, weights) : new AutodiffMlp(spec, weights));
+  } else {
+    const net = lenet5({ rng: new Rng(1), pool });
+    x = tf.randomUniform([B, 28, 28, 1]);
+    t = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 10), "int32"), 10).toFloat() as tf.Tensor2D;
+    fitModel = () => layersTwin(net);
+    model = () => (impl === "matrix" ? net : new AutodiffNetwork(net));
+  }
   let step: () => Promise<void> | void;
   if (impl === "fit") {
-    const model = layersTwin(net);
-    model.compile({ optimizer: tf.train.sgd(0.05), loss: "categoricalCrossentropy" });
-    step = async () => void (await model.trainOnBatch(x, t));
+    const m = fitModel();
+    m.compile({ optimizer: tf.train.sgd(LEARNING_RATE), loss: "categoricalCrossentropy" });
+    step = async () => void (await m.trainOnBatch(x, t));
   } else {
-    const m = impl === "matrix" ? net : new AutodiffNetwork(net);
-    const o = sgd({ learningRate: 0.05 });
+    const m = model();
+    const o = sgd({ learningRate: LEARNING_RATE });
     step = () => void stepVariables(o, m.params, () => m.lossAndGrads(x, t));
   }
   for (let i = 0; i < 5; i++) await step();
@@ -77,13 +99,15 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await step();
   const total = (performance.now() - t0) / steps;
-  console.log(`${report.engine}\n${impl}: ${total.toFixed(2)} ms/step (batch ${B}; ×${(10000 / B).toFixed(0)} steps ≈ ${((total * 10000) / B / 1000).toFixed(2)} s/epoch)`);
-  let inKernels = 0;
+  console.log(`${report.engine}\n${workload} ${impl}: ${total.toFixed(2)} ms/step (batch ${B}; ×${(10000 / B).toFixed(0)} steps ≈ ${((total * 10000) / B / 1000).toFixed(2)} s/epoch)`);
+  let inKernels = 0, calls = 0;
   for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
     inKernels += v.ms / steps;
-    if (v.ms / steps >= 0.05) console.log(`  ${k.padEnd(byShape ? 48 : 24)} ${(v.ms / steps).toFixed(2).padStart(7)} ms  ×${Math.round(v.n / steps)}`);
+    calls += v.n / steps;
+    if (v.ms / steps >= (spec ? 0.005 : 0.05)) console.log(`  ${k.padEnd(byShape ? 48 : 24)} ${(v.ms / steps).toFixed(2).padStart(7)} ms  ×${Math.round(v.n / steps)}`);
   }
   console.log(`  ${"rest (JS, dispatch)".padEnd(byShape ? 48 : 24)} ${(total - inKernels).toFixed(2).padStart(7)} ms`);
+  console.log(`  ${"kernel calls per step".padEnd(byShape ? 48 : 24)} ${Math.round(calls).toString().padStart(7)}`);
 }
 
 main().catch((e) => {

@@ -1,0 +1,67 @@
+/**
+ * A shorter gradient tape for tfjs autodiff (tf.grad, tf.variableGrads, optimizer.minimize), on every backend.
+ *
+ * While tfjs records a forward pass, each kernel keeps copies of the tensors its gradient will need (tfjs-core's
+ * Engine.saveTensorsForBackwardMode: y of Sigmoid, a and b of MatMul and Add, ...), made by `engine.clone`. A
+ * clone also puts a tape node of its own on the tape (so that a gradient of a gradient can reach through the kept
+ * copy): 38 of the 122 tape nodes of a step of the deep sigmoid MLP, each one walked again, with every variable,
+ * when tfjs picks the nodes between the variables and the loss (getFilteredNodesXToY).
+ *
+ * In the outermost gradient (tape depth 1) no such node can be used: the kept copies are read only by the
+ * gradient functions, which run after the tape has stopped recording. There the copy is made with the same
+ * Identity kernel and no tape node; inside a nested gradient (depth ≥ 2, a gradient of a gradient) tfjs's own
+ * method runs. Same tensors, same gradient functions in the same order: the same values, bit for bit.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** The parts of tfjs-core's Engine this module uses (internal, stable across tfjs 4.x). */
+interface TapeEngine {
+  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
+  state: { gradientDepth: number };
+  keep<T extends tf.Tensor>(t: T): T;
+  runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs?: Record<string, unknown>): tf.Tensor;
+}
+
+/** tfjs's method while ours is in place, and whether the engine instance had it as its own property. */
+let stock: { method: TapeEngine["saveTensorsForBackwardMode"]; own: boolean } | undefined;
+/** Tensors kept without a tape node since the last `takeLeanTapeCounts()`. */
+let lean = 0;
+
+function engine(): TapeEngine {
+  return tf.engine() as unknown as TapeEngine;
+}
+
+/** Puts the shorter tape in place (on the engine instance; its class keeps tfjs's method). A second call does nothing. */
+export function installLeanTape(): boolean {
+  if (stock) return true;
+  const e = engine();
+  const method = e.saveTensorsForBackwardMode;
+  if (typeof method !== "function" || typeof e.state?.gradientDepth !== "number") return false;   // a tfjs without these internals
+  stock = { method, own: Object.prototype.hasOwnProperty.call(e, "saveTensorsForBackwardMode") };
+  e.saveTensorsForBackwardMode = function (this: TapeEngine, tensors: tf.Tensor[]): tf.Tensor[] {
+    if (this.state.gradientDepth !== 1) return method.call(this, tensors);
+    lean += tensors.length;
+    return tensors.map((t) => this.keep(this.runKernel("Identity", { x: t })));
+  };
+  return true;
+}
+
+/** Puts tfjs's own method back (the tests compare both). */
+export function uninstallLeanTape(): void {
+  if (!stock) return;
+  if (stock.own) engine().saveTensorsForBackwardMode = stock.method;
+  else delete (engine() as Partial<TapeEngine>).saveTensorsForBackwardMode;
+  stock = undefined;
+}
+
+/** True while the shorter tape is in place. */
+export function leanTapeInstalled(): boolean {
+  return stock !== undefined;
+}
+
+/** Tensors kept without a tape node since the previous call (which resets the count): tests check that it ran. */
+export function takeLeanTapeCounts(): { kept: number } {
+  const taken = { kept: lean };
+  lean = 0;
+  return taken;
+}
