@@ -121,14 +121,13 @@ for (const [name, make] of [
 ] as const) {
   test(`deep sigmoid MLP, ${name}: 6 steps give the same losses, gradients and weights bit for bit on both routes`, () => {
     const main = train(make, false, 6), ours = train(make, true, 6);
-    assert.deepEqual(main.counts, { sigmoid: 0, kept: 0, walks: 0 }, "main's route runs none of the new paths");
+    assert.deepEqual(main.counts, { sigmoid: 0, kept: 0 }, "main's route runs neither new path");
     if (name === "autodiff") {
       // 5 sigmoid layers per step; 38 kept copies per step (MatMul a, b; Add a, b; σ's y; the loss's)
       assert.equal(ours.counts.sigmoid, fusedHere ? 30 : 0, "the fused kernel ran for every σ layer of every step");
       assert.equal(ours.counts.kept, 6 * 38, "every kept copy was made without a tape node");
-      assert.equal(ours.counts.walks, 6, "every step's tape was walked by our code");
     } else {
-      assert.deepEqual(ours.counts, { sigmoid: 0, kept: 0, walks: 0 }, "the hand-written backward records no tape");
+      assert.deepEqual(ours.counts, { sigmoid: 0, kept: 0 }, "the hand-written backward records no tape");
     }
     for (let s = 0; s < 6; s++) {
       const a = main.record[s], b = ours.record[s];
@@ -159,7 +158,9 @@ test("a gradient of a gradient takes tfjs's own paths and gives the same bits", 
   // two σ gradients: the inner one, recorded by the outer tape (tfjs's formula, which the outer walk then
   // differentiates: our kernel has no gradient), and the outer walk's own through σ(u) (fused)
   assert.equal(takeFusedGradCounts().sigmoid, fusedHere ? 1 : 0, "the fused kernel only where no tape records");
-  assert.equal(takeLeanTapeCounts().walks, 2, "our walk for the outer gradients, tfjs's for the inner ones");
+  // kept without tape nodes: only what the outer gradient's forward pass keeps (depth 1: the inner gradient's
+  // kernels); the inner forward pass (depth 2) keeps its copies with tfjs's tape nodes
+  assert.ok(takeLeanTapeCounts().kept > 0, "the outer forward pass kept its copies without tape nodes");
   ours.forEach((g, k) => assert.deepEqual(bits(g), bits(stock[k]), `function ${k}`));
   ours[1].dataSync().forEach((v, i) => assert.ok(Math.abs(v - 6 * z.dataSync()[i]) < 1e-4, `z ${z.dataSync()[i]}: ${v}`));
   tf.dispose([z, ...stock, ...ours]);
