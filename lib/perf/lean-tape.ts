@@ -4,8 +4,10 @@
  * While tfjs records a forward pass, each kernel keeps copies of the tensors its gradient will need (tfjs-core's
  * Engine.saveTensorsForBackwardMode: y of Sigmoid, a and b of MatMul and Add, ...), made by `engine.clone`. A
  * clone also puts a tape node of its own on the tape (so that a gradient of a gradient can reach through the kept
- * copy): 38 of the 122 tape nodes of a step of the deep sigmoid MLP, each one walked again, with every variable,
- * when tfjs picks the nodes between the variables and the loss (getFilteredNodesXToY).
+ * copy): 38 of the 62 tape nodes of a step of the deep sigmoid MLP, each made (a closure, a node) and then walked,
+ * its input checked once per variable, when tfjs picks the nodes between the variables and the loss
+ * (getFilteredNodesXToY). The kept copies themselves stay: they are the Identity kernel (shared data on wasm,
+ * lib/perf/elementwise-memo.ts).
  *
  * In the outermost gradient (tape depth 1) no such node can be used: the kept copies are read only by the
  * gradient functions, which run after the tape has stopped recording. There the copy is made with the same
