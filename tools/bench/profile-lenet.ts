@@ -6,23 +6,15 @@
  *
  * Wraps every registered wasm kernel with a timer (outermost kernel only: a kernel calling another counts
  * once) and runs N steps of batch 64 after 5 warm-up steps of a workload of tools/bench/workloads.ts (LeNet-5
- * by default; --pool for it only; the MLPs on the first 64 bench digits): our layers (hand-written backward),
- * the same net by tf.variableGrads, or tf.layers trainOnBatch. "rest" is the step time outside any kernel: JavaScript loops
+ * by default, --pool for it only; tools/bench/bench-step.ts): our layers (hand-written backward), the same net
+ * by tf.variableGrads, or tf.layers trainOnBatch. "rest" is the step time outside any kernel: JavaScript loops
  * (lib/perf/windows.ts when the addon is missing), the optimizer, tfjs dispatch. BACKPROP_BLAS=0 for the route
  * without the native addon.
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { lenet5 } from "../../lib/nn/lenet";
-import { Rng } from "../../lib/random";
-import { AutodiffNetwork, layersTwin } from "../../lib/tf/conv-twins";
-import { sgd, stepVariables } from "../../lib/scratch/optimizers";
-import { initMlp } from "../../lib/scratch/init";
-import { MatrixMlp } from "../../lib/nn/mlp";
-import { AutodiffMlp } from "../../lib/tf/mlp-autodiff";
-import { LayersMlp } from "../../lib/tf/mlp-layers";
-import { Model } from "../../lib/train/model";
-import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, dataTensors } from "./workloads";
+import { benchStep } from "./bench-step";
+import { BATCH_SIZE } from "./workloads";
 
 const times = new Map<string, { ms: number; n: number }>();
 let depth = 0;
@@ -59,41 +51,15 @@ function timed<F extends (...a: never[]) => unknown>(kernel: string, f: F): F {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const impl = args[0] ?? "matrix";
-  if (!["matrix", "autodiff", "fit"].includes(impl)) throw new Error(`profile-lenet: implementation "${impl}" is not one of matrix, autodiff, fit`);
   const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
   const steps = Number(opt("--steps", "20")), pool = opt("--pool", "avg") as "avg" | "max";
   byShape = args.includes("--shapes");
   process.env.BACKPROP_BACKEND ||= "wasm";
   const report = await initBackend();
   for (const k of tf.getKernelsForBackend(report.name)) (k as { kernelFunc: unknown }).kernelFunc = timed(k.kernelName, k.kernelFunc as never);
-  const workload = opt("--workload", "lenet5") as WorkloadName;
-  if (!WORKLOAD_NAMES.includes(workload)) throw new Error(`profile-lenet: workload "${workload}" is not one of ${WORKLOAD_NAMES.join(", ")}`);
-  const spec = WORKLOADS[workload].spec;
+  const workload = opt("--workload", "lenet5"), small = workload !== "lenet5";   // the MLPs' kernels are short: list more of them
+  const step = benchStep(workload, impl, { pool });
   const B = BATCH_SIZE;
-  let x: tf.Tensor, t: tf.Tensor2D, fitModel: () => tf.LayersModel, model: () => Model;
-  if (spec) {
-    const d = dataTensors(benchData(B));
-    ({ x, t } = d);
-    const weights = initMlp(spec, { rng: new Rng(BENCH_SEED) });
-    fitModel = () => new LayersMlp(spec, weights).model;
-    model = () => (impl === "matrix" ? new MatrixMlp(spec, weights) : new AutodiffMlp(spec, weights));
-  } else {
-    const net = lenet5({ rng: new Rng(1), pool });
-    x = tf.randomUniform([B, 28, 28, 1]);
-    t = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 10), "int32"), 10).toFloat() as tf.Tensor2D;
-    fitModel = () => layersTwin(net);
-    model = () => (impl === "matrix" ? net : new AutodiffNetwork(net));
-  }
-  let step: () => Promise<void> | void;
-  if (impl === "fit") {
-    const m = fitModel();
-    m.compile({ optimizer: tf.train.sgd(LEARNING_RATE), loss: "categoricalCrossentropy" });
-    step = async () => void (await m.trainOnBatch(x, t));
-  } else {
-    const m = model();
-    const o = sgd({ learningRate: LEARNING_RATE });
-    step = () => void stepVariables(o, m.params, () => m.lossAndGrads(x, t));
-  }
   for (let i = 0; i < 5; i++) await step();
   times.clear();
   const t0 = performance.now();
@@ -104,13 +70,13 @@ async function main(): Promise<void> {
   for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
     inKernels += v.ms / steps;
     calls += v.n / steps;
-    if (v.ms / steps >= (spec ? 0.005 : 0.05)) console.log(`  ${k.padEnd(byShape ? 48 : 24)} ${(v.ms / steps).toFixed(2).padStart(7)} ms  ×${Math.round(v.n / steps)}`);
+    if (v.ms / steps >= (small ? 0.005 : 0.05)) console.log(`  ${k.padEnd(byShape ? 48 : 24)} ${(v.ms / steps).toFixed(2).padStart(7)} ms  ×${Math.round(v.n / steps)}`);
   }
   console.log(`  ${"rest (JS, dispatch)".padEnd(byShape ? 48 : 24)} ${(total - inKernels).toFixed(2).padStart(7)} ms`);
   console.log(`  ${"kernel calls per step".padEnd(byShape ? 48 : 24)} ${Math.round(calls).toString().padStart(7)}`);
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(`profile-lenet: ${e instanceof Error ? e.message : e}`);
   process.exit(1);
 });
