@@ -17,7 +17,7 @@ import { MatrixMlp } from "../lib/nn/mlp";
 import { AutodiffMlp } from "../lib/tf/mlp-autodiff";
 import { sgd, stepVariables } from "../lib/scratch/optimizers";
 import { Model } from "../lib/train/model";
-import { nativeStatus } from "../lib/perf/native";
+import { nativeAddon, nativeStatus } from "../lib/perf/native";
 import { installFusedGrads, uninstallFusedGrads, fusedGradsInstalled, takeFusedGradCounts } from "../lib/perf/fused-grads";
 import { installLeanTape, uninstallLeanTape, leanTapeInstalled, takeLeanTapeCounts } from "../lib/perf/lean-tape";
 
@@ -59,6 +59,8 @@ test("the fused kernel gives the bits of mul(dy, mul(y, sub(1, y))) on wasm's ke
   const differ = a.findIndex((v, i) => v !== b[i]);
   assert.equal(differ, -1, `entry ${differ}: y ${y[differ]}, dy ${dy[differ]}: ${fused.dataSync()[differ]} vs ${stock.dataSync()[differ]}`);
   tf.dispose([Y, DY, fused, stock]);
+  // bad arguments get the kernel's own message
+  assert.throws(() => nativeAddon()!.sigmoidGrad!(new Float32Array(3), new Float32Array(4), new Float32Array(4)), /sigmoidGrad\(dy, y, out\): .*dy as long as y/);
 });
 
 test("tf.grad of σ takes the fused kernel, and tfjs's formula gives the same bits", (t) => {
