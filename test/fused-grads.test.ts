@@ -1,6 +1,6 @@
 /**
  * lib/perf/fused-grads.ts (tfjs's Sigmoid gradient as one native pass) and lib/perf/lean-tape.ts (kept copies
- * without tape nodes in the outermost gradient): the fused kernel gives the bits of tfjs's three kernels, every
+ * without tape nodes or Identity calls in the outermost gradient): the fused kernel gives the bits of tfjs's three kernels, every
  * training step of the deep sigmoid MLP (autodiff and hand-written) gives the same loss, gradients and weights
  * bit for bit with both changes and without them (main's route), nothing is left behind, and a gradient of a
  * gradient still works (it takes tfjs's own paths). The kernel and tape counters show that the new paths ran.
@@ -19,6 +19,7 @@ import { sgd, stepVariables } from "../lib/scratch/optimizers";
 import { Model } from "../lib/train/model";
 import { nativeAddon, nativeStatus } from "../lib/perf/native";
 import { installFusedGrads, uninstallFusedGrads, fusedGradsInstalled, takeFusedGradCounts } from "../lib/perf/fused-grads";
+import { takeElementwiseMemoCounts } from "../lib/perf/elementwise-memo";
 import { installLeanTape, uninstallLeanTape, leanTapeInstalled, takeLeanTapeCounts } from "../lib/perf/lean-tape";
 
 let fusedHere = false;
@@ -93,6 +94,7 @@ function train(make: () => Model & { dispose(): void }, ours: boolean, steps: nu
   route(ours);
   takeFusedGradCounts();
   takeLeanTapeCounts();
+  takeElementwiseMemoCounts();
   let tensors = 0;
   try {
     for (let s = 0; s < steps; s++) {
@@ -114,7 +116,7 @@ function train(make: () => Model & { dispose(): void }, ours: boolean, steps: nu
     m.dispose();
     tf.dispose([x, t]);
   }
-  return { record, counts: { ...takeFusedGradCounts(), ...takeLeanTapeCounts() } };
+  return { record, counts: { ...takeFusedGradCounts(), ...takeLeanTapeCounts() }, identity: takeElementwiseMemoCounts().shared };
 }
 
 for (const [name, make] of [
@@ -128,6 +130,9 @@ for (const [name, make] of [
       // 5 sigmoid layers per step; 38 kept copies per step (MatMul a, b; Add a, b; σ's y; the loss's)
       assert.equal(ours.counts.sigmoid, fusedHere ? 30 : 0, "the fused kernel ran for every σ layer of every step");
       assert.equal(ours.counts.kept, 6 * 38, "every kept copy was made without a tape node");
+      // (the Identity calls are counted by lib/perf/elementwise-memo.ts, on unless BACKPROP_MEMO=0)
+      if (process.env.BACKPROP_MEMO !== "0") assert.equal(main.identity, 6 * 38, "main's route makes them with the Identity kernel");
+      assert.equal(ours.identity, 0, "ours without a kernel call");
     } else {
       assert.deepEqual(ours.counts, { sigmoid: 0, kept: 0 }, "the hand-written backward records no tape");
     }

@@ -10,18 +10,34 @@
  * lib/perf/elementwise-memo.ts).
  *
  * In the outermost gradient (tape depth 1) no such node can be used: the kept copies are read only by the
- * gradient functions, which run after the tape has stopped recording. There the copy is made with the same
- * Identity kernel and no tape node; inside a nested gradient (depth ≥ 2, a gradient of a gradient) tfjs's own
- * method runs. Same tensors, same gradient functions in the same order: the same values, bit for bit.
+ * gradient functions, which run after the tape has stopped recording. There each copy is a new tensor on the
+ * same data with one more reference — what the Identity kernel of tfjs's cpu backend does, and wasm's under
+ * lib/perf/elementwise-memo.ts (a tensor's data never changes) — made without a kernel dispatch and without a
+ * tape node (string and complex tensors still go through Identity). Inside a nested gradient (depth ≥ 2, a
+ * gradient of a gradient) tfjs's own method runs. Same tensors, same gradient functions in the same order:
+ * the same values, bit for bit.
  */
 import * as tf from "@tensorflow/tfjs";
 
 /** The parts of tfjs-core's Engine this module uses (internal, stable across tfjs 4.x). */
 interface TapeEngine {
   saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
-  state: { gradientDepth: number };
+  state: { gradientDepth: number; tensorInfo: WeakMap<object, { backend: unknown }> };
   keep<T extends tf.Tensor>(t: T): T;
   runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs?: Record<string, unknown>): tf.Tensor;
+  nextTensorId(): number;
+  /** Tracks a tensor made on an existing dataId and adds a reference to that data in the backend. */
+  incRef(t: tf.Tensor, backend: unknown): void;
+}
+/** tf.Tensor's constructor on existing data (tfjs-core's Tensor: shape, dtype, dataId, id). */
+type TensorOnData = new (shape: number[], dtype: tf.DataType, dataId: object, id: number) => tf.Tensor;
+
+/** Another tensor on `t`'s data (one more reference), tracked in the current scope like a kernel's output. */
+function sameData(e: TapeEngine, t: tf.Tensor): tf.Tensor {
+  if (t.dtype === "string" || t.dtype === "complex64") return e.runKernel("Identity", { x: t });
+  const copy = new (tf.Tensor as unknown as TensorOnData)(t.shape.slice(), t.dtype, t.dataId, e.nextTensorId());
+  e.incRef(copy, e.state.tensorInfo.get(t.dataId)?.backend);
+  return copy;
 }
 
 /** tfjs's method while ours is in place, and whether the engine instance had it as its own property. */
@@ -38,12 +54,12 @@ export function installLeanTape(): boolean {
   if (stock) return true;
   const e = engine();
   const method = e.saveTensorsForBackwardMode;
-  if (typeof method !== "function" || typeof e.state?.gradientDepth !== "number") return false;   // a tfjs without these internals
+  if (typeof method !== "function" || typeof e.state?.gradientDepth !== "number" || typeof e.state.tensorInfo?.get !== "function" || typeof e.nextTensorId !== "function" || typeof e.incRef !== "function") return false;   // a tfjs without these internals
   stock = { method, own: Object.prototype.hasOwnProperty.call(e, "saveTensorsForBackwardMode") };
   e.saveTensorsForBackwardMode = function (this: TapeEngine, tensors: tf.Tensor[]): tf.Tensor[] {
     if (this.state.gradientDepth !== 1) return method.call(this, tensors);
     lean += tensors.length;
-    return tensors.map((t) => this.keep(this.runKernel("Identity", { x: t })));
+    return tensors.map((t) => this.keep(sameData(this, t)));
   };
   return true;
 }
