@@ -112,7 +112,7 @@ export async function initBackend(): Promise<BackendReport> {
       installWasmConvGrads();
       // tfjs's σ gradient (three kernels) as one native pass, same bits.
       installFusedGrads();
-      // autodiff's kept copies without tape nodes of their own (same values; tfjs's engine, any backend).
+      // autodiff's kept copies without Identity calls and tape nodes (same values; tfjs's engine, any backend).
       installLeanTape();
       const blas = blasStatus();
       const windows = windowsRoute() === "native (C on the wasm heap)" ? "native im2col/col2im/pooling + sgemm" : windowsRoute();

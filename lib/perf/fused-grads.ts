@@ -36,7 +36,7 @@ function sigmoidGradKernel({ inputs: { dy, y }, backend }: KernelArgs): TensorIn
   return out;
 }
 
-/** The fused kernel applies: wasm in use, float32 of one shape, and nothing records this gradient for a second one. */
+/** The fused kernel applies: wasm in use, float32 of one size, and nothing records this gradient for a second one. */
 function fused(dy: tf.Tensor, y: tf.Tensor): boolean {
   return tf.getBackend() === "wasm" && dy.dtype === "float32" && y.dtype === "float32" && dy.size === y.size && !tf.engine().isTapeOn();
 }

@@ -6,8 +6,7 @@
  * clone also puts a tape node of its own on the tape (so that a gradient of a gradient can reach through the kept
  * copy): 38 of the 62 tape nodes of a step of the deep sigmoid MLP, each made (a closure, a node) and then walked,
  * its input checked once per variable, when tfjs picks the nodes between the variables and the loss
- * (getFilteredNodesXToY). The kept copies themselves stay: they are the Identity kernel (shared data on wasm,
- * lib/perf/elementwise-memo.ts).
+ * (getFilteredNodesXToY), and each copy is one more Identity dispatch.
  *
  * In the outermost gradient (tape depth 1) no such node can be used: the kept copies are read only by the
  * gradient functions, which run after the tape has stopped recording. There each copy is a new tensor on the

@@ -21,7 +21,7 @@ export interface NativeAddon {
   addRows(x: Float32Array, b: Float32Array, out: Float32Array): void;
   /** x as [A, R, B]: out[a, b] = Σ_r x[a, r, b] in float32, r in order (÷ R when mean). */
   reduceAxis(x: Float32Array, A: number, R: number, B: number, mean: boolean, out: Float32Array): void;
-  /** out = dy·(y·(1 − y)) in float32, step by step (lib/perf/fused-grads.ts); absent in builds before it. */ sigmoidGrad?(dy: Float32Array, y: Float32Array, out: Float32Array): void;
+  sigmoidGrad?(dy: Float32Array, y: Float32Array, out: Float32Array): void;   // out = dy·(y·(1 − y)), float32 step by step (lib/perf/fused-grads.ts); absent in older builds
 }
 
 let addon: NativeAddon | null | undefined;
