@@ -2,14 +2,14 @@
  * The engine's autodiff route of main against ours in one process, alternated every few hundred steps, so that
  * a loaded machine hits both alike (issue 21: autodiff within 1.2× of the hand-written path):
  *
- *   npx tsx tools/bench/ab-routes.ts [--workload deep] [--steps 200] [--rounds 16] [--cpu]
+ *   npx tsx tools/bench/ab-routes.ts [--workload deep] [--impl autodiff|fit] [--steps 200] [--rounds 16] [--cpu]
  *
  * main's route: tfjs's Sigmoid gradient and tape (lib/perf/fused-grads.ts and lib/perf/lean-tape.ts
  * uninstalled); ours: both installed, as initBackend leaves them. The values are the same on both routes
  * (test/fused-grads.test.ts), so only the time differs. Each round times `steps` hand-written and `steps` autodiff
- * steps on one route, then on the other (the order flips every round; the first two rounds are warm-up), in
+ * (or, with --impl fit, tf.layers trainOnBatch) steps on one route, then on the other (the order flips every round; the first two rounds are warm-up), in
  * wall time or, with --cpu, in the process's CPU time. Prints the medians per route and the medians of the
- * per-round ratios autodiff/hand-written and ours/main.
+ * per-round ratios autodiff (or fit)/hand-written and ours/main.
  */
 import { parseArgs } from "util";
 import * as os from "os";
@@ -19,7 +19,7 @@ import { installLeanTape, uninstallLeanTape } from "../../lib/perf/lean-tape";
 import { benchStep } from "./bench-step";
 
 const { values: v } = parseArgs({
-  options: { workload: { type: "string", default: "deep" }, steps: { type: "string", default: "200" }, rounds: { type: "string", default: "16" }, cpu: { type: "boolean", default: false } },
+  options: { workload: { type: "string", default: "deep" }, impl: { type: "string", default: "autodiff" }, steps: { type: "string", default: "200" }, rounds: { type: "string", default: "16" }, cpu: { type: "boolean", default: false } },
 });
 const steps = Number(v.steps), rounds = Number(v.rounds);
 const median = (xs: number[]) => {
@@ -38,7 +38,7 @@ async function time(step: () => Promise<void> | void): Promise<number> {
 async function main(): Promise<void> {
   process.env.BACKPROP_BACKEND ||= "wasm";
   const report = await initBackend();
-  const hand = benchStep(v.workload!, "matrix"), auto = benchStep(v.workload!, "autodiff");
+  const hand = benchStep(v.workload!, "matrix"), auto = benchStep(v.workload!, v.impl!);
   const routes = {
     main: () => { uninstallFusedGrads(); uninstallLeanTape(); },
     ours: () => { installFusedGrads(); installLeanTape(); },
@@ -60,9 +60,9 @@ async function main(): Promise<void> {
   console.log(`${report.engine}\n${v.workload}, ${steps} steps per slice, ${rounds} rounds, load ${load0.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}`);
   for (const route of ["main", "ours"] as const) {
     const { hand: h, auto: a } = ms[route];
-    console.log(`  ${route}: hand-written ${median(h).toFixed(3)} ${unit}/step, autodiff ${median(a).toFixed(3)}; autodiff/hand-written per round ${median(a.map((x, i) => x / h[i])).toFixed(3)}`);
+    console.log(`  ${route}: hand-written ${median(h).toFixed(3)} ${unit}/step, ${v.impl} ${median(a).toFixed(3)}; ${v.impl}/hand-written per round ${median(a.map((x, i) => x / h[i])).toFixed(3)}`);
   }
-  console.log(`  ours/main per round: autodiff ${median(ms.ours.auto.map((x, i) => x / ms.main.auto[i])).toFixed(3)}, hand-written ${median(ms.ours.hand.map((x, i) => x / ms.main.hand[i])).toFixed(3)}`);
+  console.log(`  ours/main per round: ${v.impl} ${median(ms.ours.auto.map((x, i) => x / ms.main.auto[i])).toFixed(3)}, hand-written ${median(ms.ours.hand.map((x, i) => x / ms.main.hand[i])).toFixed(3)}`);
 }
 
 main().catch((e) => {
