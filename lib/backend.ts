@@ -11,6 +11,8 @@ import { installFastWasmKernels } from "./perf/fast-grads";
 import { blasStatus } from "./perf/blas";
 import { nativeLanes } from "./perf/native";
 import { installWasmConvGrads } from "./perf/conv-grads";
+import { installFusedGrads } from "./perf/fused-grads";
+import { installLeanTape } from "./perf/lean-tape";
 import { windowsRoute } from "./perf/windows";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -109,6 +111,10 @@ export async function initBackend(): Promise<BackendReport> {
       installFastWasmKernels();
       // wasm has no Conv2DBackpropFilter: autodiff of a conv net needs it (lecture 12).
       installWasmConvGrads();
+      // tfjs's σ gradient (three kernels) as one native pass, same bits.
+      installFusedGrads();
+      // autodiff's kept copies without Identity calls and tape nodes (same values; tfjs's engine, any backend).
+      installLeanTape();
       const blas = blasStatus();
       const windows = windowsRoute() === "native (C on the wasm heap)" ? "native im2col/col2im/pooling + sgemm" : windowsRoute();
       const lanes = nativeLanes() > 1 ? `native kernels on ${nativeLanes()} threads; ` : "";

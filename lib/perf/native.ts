@@ -34,6 +34,7 @@ export interface NativeAddon {
   reduceAxis(x: Float32Array, A: number, R: number, B: number, mean: boolean, out: Float32Array): void;
   /** out = a + b (op 0), a − b (1), a · b (2) or a² (3); a or b may be a single value. */
   binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  sigmoidGrad?(dy: Float32Array, y: Float32Array, out: Float32Array): void;   // out = dy·(y·(1 − y)), float32 step by step (lib/perf/fused-grads.ts); absent in older builds
 }
 
 let addon: NativeAddon | null | undefined;

@@ -207,6 +207,17 @@ static float *f32_arg(napi_env env, napi_value v, size_t *len) {
   return bp_view(env, v, napi_float32_array, len);
 }
 
+// the three Float32Array arguments of a kernel (a, b, out) with their lengths; 0 when there are not three
+static int f32_three(napi_env env, napi_callback_info info, float *p[3], size_t len[3]) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 3) return 0;
+  for (int i = 0; i < 3; i++)
+    if (!(p[i] = f32_arg(env, argv[i], &len[i]))) return 0;
+  return 1;
+}
+
 typedef struct { const float *x, *b; float *out; size_t n; } add_rows_args;
 
 static void add_rows_part(void *ctx, size_t lo, size_t hi) {
@@ -218,14 +229,12 @@ static void add_rows_part(void *ctx, size_t lo, size_t hi) {
 // addRows(x, b, out): out = x + b with b (n values) added to every row of x (a multiple of n values). One
 // float32 addition per entry, the one IEEE operation the wasm kernel does too: same bits.
 static napi_value add_rows(napi_env env, napi_callback_info info) {
-  size_t argc = 3, lx, lb, lo;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  const float *x = argc == 3 ? f32_arg(env, argv[0], &lx) : NULL, *b = x ? f32_arg(env, argv[1], &lb) : NULL;
-  float *out = b ? f32_arg(env, argv[2], &lo) : NULL;
-  if (!out || lb == 0 || lx % lb != 0 || lo < lx) return bp_fail(env, "addRows(x, b, out): Float32Arrays, x a whole number of rows of b's length, out as long as x");
-  add_rows_args a = {x, b, out, lb};
-  bp_split(add_rows_part, &a, lx / lb, 1, 0.4 * lb);
+  float *p[3];
+  size_t len[3];
+  if (!f32_three(env, info, p, len) || len[1] == 0 || len[0] % len[1] != 0 || len[2] < len[0])
+    return bp_fail(env, "addRows(x, b, out): Float32Arrays, x a whole number of rows of b's length, out as long as x");
+  add_rows_args a = {p[0], p[1], p[2], len[1]};
+  bp_split(add_rows_part, &a, len[0] / len[1], 1, 0.4 * len[1]);
   return NULL;
 }
 
@@ -318,12 +327,30 @@ static napi_value binary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// sigmoidGrad(dy, y, out): out = dy·(y·(1 − y)), tfjs's Sigmoid gradient mul(dy, mul(y, sub(1, y))) in its order,
+// each difference and product rounded to float32 (no contraction: binding.gyp), the IEEE operations its three
+// wasm kernels do one after the other: same bits, in one pass (lib/perf/fused-grads.ts).
+static napi_value sigmoid_grad(napi_env env, napi_callback_info info) {
+  float *p[3];
+  size_t len[3];
+  if (!f32_three(env, info, p, len) || len[0] != len[1] || len[2] < len[1])
+    return bp_fail(env, "sigmoidGrad(dy, y, out): Float32Arrays, dy as long as y, out at least as long");
+  const float *dy = p[0], *y = p[1];
+  float *out = p[2];
+  for (size_t i = 0; i < len[1]; i++) {
+    const float one_minus = 1.0f - y[i], slope = y[i] * one_minus;
+    out[i] = dy[i] * slope;
+  }
+  return NULL;
+}
+
 void define_elementwise_kernels(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL},
       {"addRows", NULL, add_rows, NULL, NULL, NULL, napi_default, NULL},
       {"reduceAxis", NULL, reduce_axis, NULL, NULL, NULL, napi_default, NULL},
       {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
+      {"sigmoidGrad", NULL, sigmoid_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -1,20 +1,20 @@
 /**
- * Where one LeNet-5 training step spends its time, kernel by kernel (bench/RESULTS.md, issue 21):
+ * Where one training step spends its time, kernel by kernel (bench/RESULTS.md, issue 21):
  *
- *   npx tsx tools/bench/profile-lenet.ts matrix|autodiff|fit [--steps N] [--pool avg|max] [--shapes]
+ *   npx tsx tools/bench/profile-lenet.ts matrix|autodiff|fit [--workload lenet5|mlp|deep] [--steps N]
+ *        [--pool avg|max] [--shapes]
  *
  * Wraps every registered wasm kernel with a timer (outermost kernel only: a kernel calling another counts
- * once) and runs N steps of batch 64 after 5 warm-up steps: our layers (hand-written backward), the same net by
- * tf.variableGrads, or tf.layers trainOnBatch. "rest" is the step time outside any kernel: JavaScript loops
+ * once) and runs N steps of batch 64 after 5 warm-up steps of a workload of tools/bench/workloads.ts (LeNet-5
+ * by default, --pool for it only; tools/bench/bench-step.ts): our layers (hand-written backward), the same net
+ * by tf.variableGrads, or tf.layers trainOnBatch. "rest" is the step time outside any kernel: JavaScript loops
  * (lib/perf/windows.ts when the addon is missing), the optimizer, tfjs dispatch. BACKPROP_BLAS=0 for the route
  * without the native addon.
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { lenet5 } from "../../lib/nn/lenet";
-import { Rng } from "../../lib/random";
-import { AutodiffNetwork, layersTwin } from "../../lib/tf/conv-twins";
-import { sgd, stepVariables } from "../../lib/scratch/optimizers";
+import { benchStep } from "./bench-step";
+import { BATCH_SIZE } from "./workloads";
 
 const times = new Map<string, { ms: number; n: number }>();
 let depth = 0;
@@ -51,42 +51,32 @@ function timed<F extends (...a: never[]) => unknown>(kernel: string, f: F): F {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const impl = args[0] ?? "matrix";
-  if (!["matrix", "autodiff", "fit"].includes(impl)) throw new Error(`profile-lenet: implementation "${impl}" is not one of matrix, autodiff, fit`);
   const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
   const steps = Number(opt("--steps", "20")), pool = opt("--pool", "avg") as "avg" | "max";
   byShape = args.includes("--shapes");
   process.env.BACKPROP_BACKEND ||= "wasm";
   const report = await initBackend();
   for (const k of tf.getKernelsForBackend(report.name)) (k as { kernelFunc: unknown }).kernelFunc = timed(k.kernelName, k.kernelFunc as never);
-  const net = lenet5({ rng: new Rng(1), pool });
-  const B = 64;
-  const x = tf.randomUniform([B, 28, 28, 1]);
-  const t = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 10), "int32"), 10).toFloat() as tf.Tensor2D;
-  let step: () => Promise<void> | void;
-  if (impl === "fit") {
-    const model = layersTwin(net);
-    model.compile({ optimizer: tf.train.sgd(0.05), loss: "categoricalCrossentropy" });
-    step = async () => void (await model.trainOnBatch(x, t));
-  } else {
-    const m = impl === "matrix" ? net : new AutodiffNetwork(net);
-    const o = sgd({ learningRate: 0.05 });
-    step = () => void stepVariables(o, m.params, () => m.lossAndGrads(x, t));
-  }
+  const workload = opt("--workload", "lenet5"), small = workload !== "lenet5";   // the MLPs' kernels are short: list more of them
+  const step = benchStep(workload, impl, { pool });
+  const B = BATCH_SIZE;
   for (let i = 0; i < 5; i++) await step();
   times.clear();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await step();
   const total = (performance.now() - t0) / steps;
-  console.log(`${report.engine}\n${impl}: ${total.toFixed(2)} ms/step (batch ${B}; ×${(10000 / B).toFixed(0)} steps ≈ ${((total * 10000) / B / 1000).toFixed(2)} s/epoch)`);
-  let inKernels = 0;
+  console.log(`${report.engine}\n${workload} ${impl}: ${total.toFixed(2)} ms/step (batch ${B}; ×${(10000 / B).toFixed(0)} steps ≈ ${((total * 10000) / B / 1000).toFixed(2)} s/epoch)`);
+  let inKernels = 0, calls = 0;
   for (const [k, v] of [...times].sort((a, b) => b[1].ms - a[1].ms)) {
     inKernels += v.ms / steps;
-    if (v.ms / steps >= 0.05) console.log(`  ${k.padEnd(byShape ? 48 : 24)} ${(v.ms / steps).toFixed(2).padStart(7)} ms  ×${Math.round(v.n / steps)}`);
+    calls += v.n / steps;
+    if (v.ms / steps >= (small ? 0.005 : 0.05)) console.log(`  ${k.padEnd(byShape ? 48 : 24)} ${(v.ms / steps).toFixed(2).padStart(7)} ms  ×${Math.round(v.n / steps)}`);
   }
   console.log(`  ${"rest (JS, dispatch)".padEnd(byShape ? 48 : 24)} ${(total - inKernels).toFixed(2).padStart(7)} ms`);
+  console.log(`  ${"kernel calls per step".padEnd(byShape ? 48 : 24)} ${Math.round(calls).toString().padStart(7)}`);
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(`profile-lenet: ${e instanceof Error ? e.message : e}`);
   process.exit(1);
 });
