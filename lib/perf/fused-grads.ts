@@ -31,7 +31,7 @@ let runs = 0;
 
 function sigmoidGradKernel({ inputs: { dy, y }, backend }: KernelArgs): TensorInfo {
   const out = backend.makeOutput(y.shape.slice(), "float32");
-  nativeAddon()!.sigmoidGrad!(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(y), backend.typedArrayFromHeap(out));
+  nativeAddon()!.sigmoidGrad(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(y), backend.typedArrayFromHeap(out));
   runs++;
   return out;
 }

@@ -34,7 +34,8 @@ export interface NativeAddon {
   reduceAxis(x: Float32Array, A: number, R: number, B: number, mean: boolean, out: Float32Array): void;
   /** out = a + b (op 0), a − b (1), a · b (2) or a² (3); a or b may be a single value. */
   binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
-  sigmoidGrad?(dy: Float32Array, y: Float32Array, out: Float32Array): void;   // out = dy·(y·(1 − y)), float32 step by step (lib/perf/fused-grads.ts); absent in older builds
+  /** out = dy·(y·(1 − y)), float32 step by step (lib/perf/fused-grads.ts). */
+  sigmoidGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
 }
 
 let addon: NativeAddon | null | undefined;
@@ -69,7 +70,7 @@ export function nativeAddon(): NativeAddon | null {
   const file = path.join(__dirname, "..", "..", "native", "blas", "build", "Release", "bp_blas.node");
   try {
     const a = require(file) as NativeAddon;
-    if (typeof a.im2col !== "function" || typeof a.reduceAxis !== "function" || typeof a.setLanes !== "function") throw new Error("an older build of native/blas: run `npm run build-native`");
+    if (typeof a.im2col !== "function" || typeof a.sigmoidGrad !== "function" || typeof a.setLanes !== "function") throw new Error("an older build of native/blas: run `npm run build-native`");
     a.setThreads(1);
     a.setLanes(lanes);
     addon = a;
