@@ -33,7 +33,7 @@ static size_t job_lo, job_hi;
 
 // How long the worker spins before it sleeps, and how long a part must take to be worth the second lane
 // (a wake-up from sleep costs tens of microseconds; a hand-off to a spinning worker well under one).
-#define SPIN_NS 100000L
+#define SPIN_NS 500000L
 #define SPLIT_NS 20000.0
 
 static long now_ns(void) {
@@ -87,8 +87,10 @@ static int start_worker(void) {
   return ok;
 }
 
-// A busy machine: when the worker, awake at the hand-off, keeps coming late (it did not get a core), the
-// second lane costs more than it gives; the kernels then stay on this thread for a while and try again.
+// A busy machine: when the worker, awake at the hand-off, keeps failing to start its part before this thread
+// has finished its own (it did not get a core), the second lane costs more than it gives; the kernels then
+// stay on this thread for a while and try again. (A worker that starts in time but finishes a little later is
+// not late: its half of a just-written array comes from the other core's cache.)
 #define LATE_TURNS 4          // late hand-offs in a row (net of on-time ones) before backing off
 #define BACK_OFF_NS 50000000L // 50 ms on one lane
 static int late_score;
@@ -99,8 +101,7 @@ void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
     body(ctx, 0, n);
     return;
   }
-  long t0 = now_ns();
-  if ((one_lane_until && t0 < one_lane_until && !atomic_load(&patient)) || !start_worker()) {
+  if ((one_lane_until && now_ns() < one_lane_until && !atomic_load(&patient)) || !start_worker()) {
     pthread_mutex_unlock(&holder);
     body(ctx, 0, n);
     return;
@@ -116,9 +117,8 @@ void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
     pthread_mutex_unlock(&sleep_lock);
   }
   body(ctx, 0, cut);
-  long t1 = now_ns();
   unsigned open = part;
-  int late;
+  int late = 0;
   if (!atomic_load(&patient) && atomic_compare_exchange_strong(&ticket, &open, 0)) {
     body(ctx, cut, n);   // the worker did not come in time
     late = 1;
@@ -129,7 +129,6 @@ void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
       RELAX();
       if ((i & 1023) == 0) sched_yield();
     }
-    late = now_ns() - t1 > (t1 - t0) / 2;   // half as slow again as this thread's part
   }
   if (awake) {   // a sleeping worker is late by its wake-up, whatever the machine's load
     late_score = late ? late_score + 1 : late_score > 0 ? late_score - 1 : 0;
