@@ -1,10 +1,11 @@
 /**
  * The one native addon of the library (native/blas, built by tools/build-native.js in `npm install` where a C
- * compiler and libopenblas-dev exist): OpenBLAS's sgemm (lib/perf/blas.ts), the window kernels im2col,
- * col2im and the pooling way back (lib/perf/windows.ts), a transpose, musl's tanh, a bias addition and one-axis sums and means (lib/perf/conv-grads.ts),
- * all working on views of the wasm heap. Loaded once;
- * where it is missing the callers keep their wasm/JavaScript routes and `nativeStatus()` says why.
- * BACKPROP_BLAS=0 turns it off.
+ * compiler and libopenblas-dev exist): OpenBLAS's sgemm (lib/perf/blas.ts), the window kernels im2col, col2im
+ * and the pooling way back (lib/perf/windows.ts), a transpose, musl's tanh, a bias addition, one-axis sums and
+ * means and the elementwise arithmetic (lib/perf/conv-grads.ts), tfjs's σ gradient in one pass
+ * (lib/perf/fused-grads.ts), all working on views of the wasm heap, the large ones on two threads
+ * (native/blas/pool.c). Loaded once; where it is missing the callers keep their wasm/JavaScript routes and
+ * `nativeStatus()` says why. BACKPROP_BLAS=0 turns it off.
  */
 import * as os from "os";
 import * as path from "path";
