@@ -32,7 +32,7 @@ static void *job_ctx;
 static size_t job_lo, job_hi;
 
 // How long the worker spins before it sleeps, and how long a part must take to be worth the second lane
-// (a wake-up from sleep costs tens of microseconds; a hand-off to a spinning worker well under one).
+// (a wake-up from sleep costs ~0.1 ms on the VM we measured, a hand-off to a spinning worker well under 1 µs).
 #define SPIN_NS 500000L
 #define SPLIT_NS 20000.0
 
