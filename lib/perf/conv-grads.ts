@@ -140,7 +140,7 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
     if (C < 2) return null;
     bias = inputs.bias;
     if (inputs.preluActivationWeights || (activation !== "linear" && activation !== "relu")) return null;
-    if (bias && (bias.dtype !== "float32" || bias.shape.reduce((a, d) => a * d, 1) !== CO)) return null;
+    if (bias && (bias.dtype !== "float32" || tf.util.sizeFromShape(bias.shape) !== CO)) return null;
   }
   // outputs first: makeOutput can grow the heap and detach views taken before it
   const outShape = which === "forward" ? [map.N, map.OH, map.OW, CO] : which === "input" ? xShape.slice() : filterShape.slice();
@@ -195,7 +195,7 @@ function nativeTranspose({ inputs, backend, attrs }: KernelArgs & { attrs: { per
   const x = inputs.x, perm = (attrs as { perm?: number[] }).perm ?? [];
   const r = x.shape.length;
   if (!blas || x.dtype !== "float32" || r < 2 || perm.length !== r || perm.some((p, i) => p !== (i < r - 2 ? i : i === r - 2 ? r - 1 : r - 2))) return null;
-  const rows = x.shape[r - 2], cols = x.shape[r - 1], batch = x.shape.slice(0, r - 2).reduce((a, d) => a * d, 1);
+  const rows = x.shape[r - 2], cols = x.shape[r - 1], batch = tf.util.sizeFromShape(x.shape.slice(0, r - 2));
   const out = backend.makeOutput([...x.shape.slice(0, r - 2), cols, rows], "float32");
   const xs = backend.typedArrayFromHeap(x), os = backend.typedArrayFromHeap(out), m = rows * cols;
   for (let i = 0; i < batch; i++) blas.transpose2d(xs.subarray(i * m, (i + 1) * m), rows, cols, os.subarray(i * m, (i + 1) * m));
@@ -216,6 +216,9 @@ function nativeTanh({ inputs, backend }: KernelArgs): TensorInfo | null {
   return out;
 }
 
+/** The number of values of a tensor. */
+const size = (t: TensorInfo) => tf.util.sizeFromShape(t.shape);
+
 /**
  * Add of a row of biases to every row ([..., n] + [n], either order): wasm's broadcasting loop took 0.8 ms for
  * LeNet-5's C1 (50 176 × 6 + 6), a plain loop takes a fraction. One float32 addition per entry either way (the
@@ -225,7 +228,6 @@ function nativeAddRows({ inputs, backend }: KernelArgs & { inputs: { a: TensorIn
   const blas = nativeAddon();
   const { a, b } = inputs as unknown as { a: TensorInfo; b: TensorInfo };
   if (!blas || !a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
-  const size = (t: TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
   const [big, row] = size(a) >= size(b) ? [a, b] : [b, a];
   const n = big.shape[big.shape.length - 1];
   const isRow = row.shape.length >= 1 && row.shape.length <= big.shape.length && row.shape[row.shape.length - 1] === n && size(row) === n;
@@ -250,8 +252,7 @@ function nativeReduce(mean: boolean, { inputs, backend, attrs }: KernelArgs & { 
   // one run of neighbouring axes [k..l]: wasm moves them innermost in their order, so their flattened index is
   // the order of its sums, the same as [A, R, B] with R = the run's size
   if (!blas || x.dtype !== "float32" || axes.length === 0 || axes.length !== given.length || !axes.every((a, i) => Number.isInteger(a) && a >= 0 && a < r && a === k + i)) return null;
-  const prod = (d: number[]) => d.reduce((p, v) => p * v, 1);
-  const A = prod(x.shape.slice(0, k)), R = prod(x.shape.slice(k, l + 1)), B = prod(x.shape.slice(l + 1));
+  const A = tf.util.sizeFromShape(x.shape.slice(0, k)), R = tf.util.sizeFromShape(x.shape.slice(k, l + 1)), B = tf.util.sizeFromShape(x.shape.slice(l + 1));
   if (A * R * B === 0) return null;
   const out = backend.makeOutput(keepDims ? x.shape.map((d, i) => (i >= k && i <= l ? 1 : d)) : x.shape.filter((_, i) => i < k || i > l), "float32");
   blas.reduceAxis(backend.typedArrayFromHeap(x), A, R, B, mean, backend.typedArrayFromHeap(out));
@@ -269,7 +270,6 @@ function nativeBinary(op: 0 | 1 | 2 | 3, { inputs, backend }: KernelArgs): Tenso
   const ab = inputs as unknown as { a?: TensorInfo; b?: TensorInfo };
   const a = op === 3 ? inputs.x : ab.a, b = op === 3 ? inputs.x : ab.b;
   if (!blas || !a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
-  const size = (t: TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
   const sameShape = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
   // a single value broadcasts to the other's shape only when its rank is not higher
   const shape = sameShape ? a.shape : size(b) === 1 && b.shape.length <= a.shape.length ? a.shape : size(a) === 1 && a.shape.length <= b.shape.length ? b.shape : null;

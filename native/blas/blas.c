@@ -47,9 +47,7 @@ static float *made_up(size_t n, uint32_t *r) {   // xorshift: values in [-1, 1) 
 
 static float *transposed(const float *x, size_t rows, size_t cols) {
   float *t = malloc(sizeof(float) * rows * cols);
-  if (t)
-    for (size_t i = 0; i < rows; i++)
-      for (size_t j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+  if (t) bp_transpose(x, rows, cols, t);
   return t;
 }
 

@@ -239,6 +239,8 @@ static void transpose_rows(const float *a, size_t R, size_t Cn, float *out, size
   }
 }
 
+void bp_transpose(const float *a, size_t rows, size_t cols, float *out) { transpose_rows(a, rows, cols, out, 0, rows); }
+
 typedef struct { const float *a; size_t R, Cn; float *out; } transpose_args;
 
 static void transpose_part(void *ctx, size_t lo, size_t hi) {

@@ -10,4 +10,6 @@ void *bp_view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len
 napi_value bp_fail(napi_env env, const char *msg);
 // reads argv[0..n) as int32 ≥ 0 into out; 0 when one is not (windows.c)
 int bp_ints(napi_env env, napi_value *argv, int n, int32_t *out);
+// out (cols × rows) = aᵀ (a: rows × cols), the tiled copy of transpose2d (windows.c)
+void bp_transpose(const float *a, size_t rows, size_t cols, float *out);
 #endif
