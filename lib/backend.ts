@@ -13,6 +13,7 @@ import { nativeLanes } from "./perf/native";
 import { installWasmConvGrads } from "./perf/conv-grads";
 import { installFusedGrads } from "./perf/fused-grads";
 import { installLeanTape } from "./perf/lean-tape";
+import { installUnusedGrads } from "./perf/unused-grads";
 import { windowsRoute } from "./perf/windows";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -115,6 +116,8 @@ export async function initBackend(): Promise<BackendReport> {
       installFusedGrads();
       // autodiff's kept copies without Identity calls and tape nodes (same values; tfjs's engine, any backend).
       installLeanTape();
+      // tf.layers' fused conv computes ∂q/∂x of its input even when it is the data: skip that one.
+      installUnusedGrads();
       const blas = blasStatus();
       const windows = windowsRoute() === "native (C on the wasm heap)" ? "native im2col/col2im/pooling + sgemm" : windowsRoute();
       const lanes = nativeLanes() > 1 ? `native kernels on ${nativeLanes()} threads; ` : "";

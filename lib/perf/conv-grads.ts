@@ -15,8 +15,8 @@
  * Where the native addon is loaded (lib/perf/native.ts) the convolution kernels of the wasm backend run as
  * im2col + OpenBLAS sgemm instead (XNNPACK's Conv2DBackpropInput took 14–26 ms of a 47–62 ms LeNet-5 step):
  *
- *   Conv2D / FusedConv2D    out = X̃ W̃ (+ b, linear or ReLU), from 2 input channels on
- *   Conv2DBackpropInput     ∂q/∂x = col2im(∂q/∂out W̃ᵀ)
+ *   Conv2D / FusedConv2D    out = X̃ W̃ (+ b, linear or ReLU)
+ *   Conv2DBackpropInput     ∂q/∂x = col2im(∂q/∂out W̃ᵀ)   (zeros where tfjs drops it unread: lib/perf/unused-grads.ts)
  *   Conv2DBackpropFilter    ∂q/∂W̃ = X̃ᵀ ∂q/∂out
  *   AvgPoolGrad             ∂q/∂out / k² spread over each window (valid windows, square, one stride)
  *   Transpose               of the last two axes (a copy: same bits)
@@ -32,6 +32,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { installElementwiseMemo, uninstallElementwiseMemo } from "./elementwise-memo";
 import { nativeAddon } from "./native";
+import { takeUnusedInputGradient } from "./unused-grads";
 import { Pads, windowGeometry } from "./windows";
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
@@ -131,13 +132,10 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
   const other = which === "forward" ? inputs.filter : inputs.dy;
   const g = nativeGeometry(xShape, filterShape, attrs, [other.dtype, ...(x ? [x.dtype] : []), ...(which === "input" ? [inputs.filter.dtype] : [])]);
   if (!g) return null;
-  const { map, CO, P } = g, { K, C } = map;
+  const { map, CO, P } = g, { K } = map;
   let bias: TensorInfo | undefined;
   const activation = attrs.activation ?? "linear";
   if (which === "forward") {
-    // measured on LeNet-5: XNNPACK's direct convolution is faster on one input channel (C1: 1.5 against
-    // 2.0 ms), im2col + sgemm from C3 on (6 channels: 0.8 against 1.0 ms)
-    if (C < 2) return null;
     bias = inputs.bias;
     if (inputs.preluActivationWeights || (activation !== "linear" && activation !== "relu")) return null;
     if (bias && (bias.dtype !== "float32" || tf.util.sizeFromShape(bias.shape) !== CO)) return null;
@@ -170,6 +168,14 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
   } finally {
     backend.disposeData(cols.dataId);
   }
+}
+
+/** Zeros for a ∂q/∂x that tfjs will drop unread (lib/perf/unused-grads.ts), else null. */
+function unusedInputGradient({ backend, attrs }: KernelArgs): TensorInfo | null {
+  if (!takeUnusedInputGradient()) return null;
+  const out = backend.makeOutput(attrs.inputShape.slice(), "float32");
+  backend.typedArrayFromHeap(out).fill(0);
+  return out;
 }
 
 /** AvgPoolGrad with the native pooling way back: valid square windows, one stride, else null. */
@@ -283,7 +289,7 @@ function nativeBinary(op: 0 | 1 | 2 | 3, { inputs, backend }: KernelArgs): Tenso
 const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Conv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
   FusedConv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
-  Conv2DBackpropInput: (stock) => (a) => nativeConv(a, "input") ?? stock(a),
+  Conv2DBackpropInput: (stock) => (a) => unusedInputGradient(a) ?? nativeConv(a, "input") ?? stock(a),
   AvgPoolGrad: (stock) => (a) => nativeAvgPoolGrad(a) ?? stock(a),
   Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
   Tanh: (stock) => (a) => nativeTanh(a) ?? stock(a),

@@ -63,6 +63,32 @@ static void inside(const window_args *a, int32_t j, int32_t *lo, int32_t *hi) {
   if (*hi < *lo) *hi = *lo;
 }
 
+// Short runs of floats (LeNet-5's C1: 5 per window row) as 4-float moves, the last one overlapping the one
+// before; shorter runs, and CPUs without SSE, value by value. Copies and zeros: any order gives the same bits.
+static inline void copy_run(float *o, const float *from, size_t n) {
+#ifdef __SSE2__
+  if (n >= 4) {
+    size_t e = 0;
+    for (; e + 4 <= n; e += 4) _mm_storeu_ps(o + e, _mm_loadu_ps(from + e));
+    if (e < n) _mm_storeu_ps(o + n - 4, _mm_loadu_ps(from + n - 4));
+    return;
+  }
+#endif
+  for (size_t e = 0; e < n; e++) o[e] = from[e];
+}
+
+static inline void zero_run(float *o, size_t n) {
+#ifdef __SSE2__
+  if (n >= 4) {
+    size_t e = 0;
+    for (; e + 4 <= n; e += 4) _mm_storeu_ps(o + e, _mm_setzero_ps());
+    if (e < n) _mm_storeu_ps(o + n - 4, _mm_setzero_ps());
+    return;
+  }
+#endif
+  for (size_t e = 0; e < n; e++) o[e] = 0;
+}
+
 // im2col(x, g, out): out[(n, i, j), (a, c, ci)] = x[n, s·i + a − top, s·j + c − left, ci], 0 in the padding;
 // each window row is one contiguous run of x (its columns inside the image). Output rows (n, i) from t0 to t1.
 static void im2col_rows(void *ctx, size_t t0, size_t t1) {
@@ -76,17 +102,13 @@ static void im2col_rows(void *ctx, size_t t0, size_t t1) {
       inside(&a, j, &lo, &hi);
       for (int32_t r0 = 0; r0 < a.KH; r0++, o += run) {
         int32_t r = i * a.s + r0 - a.top;
-        // runs are short (LeNet-5's C1: 5 floats): plain loops, not memcpy/memset calls
-        // (binding.gyp: -fno-tree-loop-distribute-patterns keeps gcc from turning them back into calls)
-        if (r < 0 || r >= a.H) {
-          for (size_t e = 0; e < run; e++) o[e] = 0;
+        if (r < 0 || r >= a.H || hi == lo) {
+          zero_run(o, run);
           continue;
         }
         const float *from = a.image + (((size_t)n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
-        const size_t e0 = lo * C, e1 = hi * C;
-        for (size_t e = 0; e < e0; e++) o[e] = 0;
-        for (size_t e = e0; e < e1; e++) o[e] = from[e - e0];
-        for (size_t e = e1; e < run; e++) o[e] = 0;
+        if (lo > 0 || hi < a.KW) zero_run(o, run);   // a window at the border: zeros, then what is inside
+        copy_run(o + lo * C, from, (size_t)(hi - lo) * C);
       }
     }
   }
@@ -118,8 +140,13 @@ static void col2im_images(void *ctx, size_t n0, size_t n1) {
           if (r < 0 || r >= a.H) continue;
           float *d = a.image + ((n * a.H + r) * a.W + (j * a.s + lo - a.left)) * C;
           const float *from = c + lo * C;
-          // float32 + float32 in double, rounded once to float32: the same as one float32 addition
-          for (size_t e = 0, m = (size_t)(hi - lo) * C; e < m; e++) d[e] = (float)((double)d[e] + (double)from[e]);
+          // float32 + float32 in double, rounded once to float32: the same as one float32 addition (SSE's,
+          // four positions at a time: the positions of one run are distinct, so every sum keeps its order)
+          size_t e = 0, m = (size_t)(hi - lo) * C;
+#ifdef __SSE2__
+          for (; e + 4 <= m; e += 4) _mm_storeu_ps(d + e, _mm_add_ps(_mm_loadu_ps(d + e), _mm_loadu_ps(from + e)));
+#endif
+          for (; e < m; e++) d[e] = (float)((double)d[e] + (double)from[e]);
         }
       }
 }
