@@ -32,7 +32,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { installElementwiseMemo, uninstallElementwiseMemo } from "./elementwise-memo";
 import { nativeAddon } from "./native";
-import { takeUnusedInputGradient } from "./unused-grads";
+import { zerosIfUnused } from "./unused-grads";
 import { Pads, windowGeometry } from "./windows";
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
@@ -170,14 +170,6 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
   }
 }
 
-/** Zeros for a ∂q/∂x that tfjs will drop unread (lib/perf/unused-grads.ts), else null. */
-function unusedInputGradient({ backend, attrs }: KernelArgs): TensorInfo | null {
-  if (!takeUnusedInputGradient()) return null;
-  const out = backend.makeOutput(attrs.inputShape.slice(), "float32");
-  backend.typedArrayFromHeap(out).fill(0);
-  return out;
-}
-
 /** AvgPoolGrad with the native pooling way back: valid square windows, one stride, else null. */
 function nativeAvgPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const blas = nativeAddon();
@@ -289,7 +281,7 @@ function nativeBinary(op: 0 | 1 | 2 | 3, { inputs, backend }: KernelArgs): Tenso
 const NATIVE: Record<string, (stock: KernelFunc) => KernelFunc> = {
   Conv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
   FusedConv2D: (stock) => (a) => nativeConv(a, "forward") ?? stock(a),
-  Conv2DBackpropInput: (stock) => (a) => unusedInputGradient(a) ?? nativeConv(a, "input") ?? stock(a),
+  Conv2DBackpropInput: (stock) => (a) => zerosIfUnused("Conv2DBackpropInput", () => a.attrs.inputShape.slice(), a.backend) ?? nativeConv(a, "input") ?? stock(a),
   AvgPoolGrad: (stock) => (a) => nativeAvgPoolGrad(a) ?? stock(a),
   Transpose: (stock) => (a) => nativeTranspose(a) ?? stock(a),
   Tanh: (stock) => (a) => nativeTanh(a) ?? stock(a),

@@ -24,6 +24,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { blasMatMul } from "./blas";
+import { zerosIfUnused } from "./unused-grads";
 
 type KernelConfig = ReturnType<typeof tf.getKernel> & {};
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
@@ -121,6 +122,13 @@ export function takeMatMulPathCounts(): { direct: number; swapped: number } {
   return taken;
 }
 
+/** The shape of BatchMatMul's output: the broadcast batch axes, then op(A)'s rows and op(B)'s columns. */
+function productShape({ inputs, attrs }: KernelArgs): number[] {
+  const a = inputs.a!.shape, b = inputs.b!.shape;
+  const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.slice(0, -2), b.slice(0, -2));
+  return [...batch, attrs.transposeA ? a[a.length - 1] : a[a.length - 2], attrs.transposeB ? b[b.length - 2] : b[b.length - 1]];
+}
+
 /** BatchMatMul: flags become explicit transposes (flaglessMatMul), and a product may run swapped (swapPays). */
 function batchMatMul(original: KernelConfig) {
   const flagless = flaglessMatMul(original);
@@ -195,7 +203,11 @@ export function installFastWasmKernels(): boolean {
   // OpenBLAS (lib/perf/blas.ts) takes the products it can when its addon is built; the rest go on as above.
   const orBlas = (k: (args: KernelArgs) => TensorInfo) => (args: KernelArgs) => (blasMatMul(args as never) as TensorInfo | null) ?? k(args);
   const replacement: Record<ReplacedName, (k: KernelConfig) => (args: KernelArgs) => TensorInfo> = {
-    BatchMatMul: (k) => orBlas(batchMatMul(k)),
+    // tf.layers.dense's ∂q/∂x of the data is dropped unread: zeros (lib/perf/unused-grads.ts)
+    BatchMatMul: (k) => {
+      const product = orBlas(batchMatMul(k));
+      return (args) => zerosIfUnused("BatchMatMul", () => productShape(args), args.backend as never) ?? product(args);
+    },
     _FusedMatMul: (k) => orBlas(flaglessMatMul(k)),
     GatherV2: rowGather,
   };

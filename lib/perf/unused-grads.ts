@@ -1,23 +1,29 @@
 /**
- * tf.layers' conv layers without the gradient of their input when nothing needs it (wasm with the native addon).
+ * tf.layers without the gradient of a layer's input when nothing needs it (wasm).
  *
- * tf.layers.conv2d runs tfjs's fused convolution (conv + bias in one FusedConv2D kernel). Its gradient is a
- * custom gradient (tfjs-core's customGrad) that computes all three gradients at once,
+ * tf.layers.conv2d and tf.layers.dense run tfjs's fused ops (conv or product + bias in one FusedConv2D or
+ * _FusedMatMul kernel). Their gradient is a custom gradient (tfjs-core's customGrad) that computes every input's
+ * gradient at once,
  *
- *   ∂q/∂x = Conv2DBackpropInput(δ, W)     ∂q/∂W = Conv2DBackpropFilter(x, δ)     ∂q/∂b = Σ δ
+ *   conv:   ∂q/∂x = Conv2DBackpropInput(δ, W)   ∂q/∂W = Conv2DBackpropFilter(x, δ)   ∂q/∂b = Σ δ
+ *   dense:  ∂q/∂x = δ Wᵀ (BatchMatMul)          ∂q/∂W = xᵀ δ (BatchMatMul)            ∂q/∂b = Σ δ
  *
  * while tfjs's other kernels hand tfjs one function per input, which it calls only for inputs on a path from the
- * variables (tfjs-core's getFilteredNodesXToY). For a network's first layer x is the data: in LeNet-5's `fit`
- * C1's ∂q/∂x (64 × 28 × 28 from 64 × 28 × 28 × 6) is computed at every step and thrown away.
+ * variables (tfjs-core's getFilteredNodesXToY). For a network's first layer x is the data: under `fit` LeNet-5's
+ * C1 computes a 64 × 28 × 28 ∂q/∂x at every step, the deep sigmoid MLP's first dense layer a 64 × 784 one, and
+ * both are thrown away. (tf.layers fuses the product only with a linear, ReLU or ELU activation, and under a
+ * gradient only the linear one: tanh and sigmoid layers take it as a linear product plus an activation; ReLU layers
+ * run unfused, with tfjs's per-input gradients.)
  *
  * `installUnusedGrads()` wraps the engine's customGrad and gradients (on the engine instance, as
- * lib/perf/lean-tape.ts does). When tfjs's own fused-convolution gradient runs in the outermost gradient (no tape
+ * lib/perf/lean-tape.ts does). When one of these tfjs gradients runs in the outermost gradient (no tape
  * recording) and its input x is not a function of the variables being differentiated (the same walk over the tape
- * as tfjs's getFilteredNodesXToY), the one Conv2DBackpropInput call of that gradient gives zeros instead
- * (lib/perf/conv-grads.ts asks `takeUnusedInputGradient()`). tfjs then drops that tensor unread, as it would
- * have dropped the real one: every gradient tfjs uses keeps its bits. tfjs's gradient function is recognized by
- * its source text, taken from one tiny fused convolution at install time, so a custom gradient of someone
- * else's is never touched.
+ * as tfjs's getFilteredNodesXToY), the first call of the kernel that computes ∂q/∂x in that gradient (the first
+ * Conv2DBackpropInput, the first BatchMatMul: tfjs's code computes ∂q/∂x first) gives zeros instead
+ * (lib/perf/conv-grads.ts and lib/perf/fast-grads.ts ask `zerosIfUnused`). tfjs then drops that tensor unread,
+ * as it would have dropped the real one: every gradient tfjs uses keeps its bits. tfjs's gradient functions are
+ * recognized by their source text, taken from one tiny fused op of each kind at install time, so a custom
+ * gradient of someone else's is never touched.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -38,10 +44,15 @@ type Call = { xs: tf.Tensor[]; fromX?: Set<number> };
 const calls: Call[] = [];
 /** tfjs's methods while ours are in place, and whether the instance had them as its own properties. */
 let stock: { customGrad: GradEngine["customGrad"]; gradients: GradEngine["gradients"]; own: boolean[] } | undefined;
-/** The source text of tfjs's fused-convolution gradient function. */
-let fusedConvGrad: string | undefined;
-/** Set while tfjs's fused-convolution gradient runs for an x nothing needs: its Conv2DBackpropInput is skipped. */
-let skipNext = false;
+/** tfjs's fused ops with an all-at-once gradient: a tiny call of each, and the kernel that computes its ∂q/∂x. */
+const FUSED: { kernel: string; run: () => unknown }[] = [
+  { kernel: "Conv2DBackpropInput", run: () => tf.fused.conv2d({ x: tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, filter: tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, strides: 1, pad: "valid" }) },
+  { kernel: "BatchMatMul", run: () => tf.fused.matMul({ a: tf.zeros([1, 1]), b: tf.zeros([1, 1]) }) },
+];
+/** The source text of each of those gradient functions → its ∂q/∂x kernel (filled once, at the first install). */
+let gradSources: Map<string, string> | undefined;
+/** While one of those gradients runs for an x nothing needs: the kernel whose next call is skipped. */
+let skipNext: string | null = null;
 let skipped = 0;
 
 function engine(): GradEngine {
@@ -70,12 +81,21 @@ function unused(e: GradEngine, x: tf.Tensor): boolean {
   return !call.fromX.has(x.id);
 }
 
-/** Called by the Conv2DBackpropInput kernel: true (once) when the ∂q/∂x it is asked for will not be read. */
-export function takeUnusedInputGradient(): boolean {
-  if (!skipNext) return false;
-  skipNext = false;
+type Info = { dataId: object; shape: number[]; dtype: tf.DataType };
+/** The wasm backend's parts used for the zeros. */
+interface Heap { makeOutput(shape: number[], dtype: tf.DataType): Info; typedArrayFromHeap(t: Info): ArrayLike<number> & { fill(v: number): unknown } }
+
+/**
+ * Called by the kernels `kernel` on wasm: zeros of `shape()` (once) when the ∂q/∂x this call computes will not be
+ * read, else null (the kernel computes as usual).
+ */
+export function zerosIfUnused(kernel: string, shape: () => number[], backend: Heap): Info | null {
+  if (skipNext !== kernel) return null;
+  skipNext = null;
   skipped++;
-  return true;
+  const out = backend.makeOutput(shape(), "float32");
+  backend.typedArrayFromHeap(out).fill(0);
+  return out;
 }
 
 /** Puts the wrappers in place (on the engine instance). A second call does nothing; false on a tfjs without these internals. */
@@ -85,25 +105,30 @@ export function installUnusedGrads(): boolean {
   if (typeof e.customGrad !== "function" || typeof e.gradients !== "function" || typeof e.isTapeOn !== "function" || !e.state) return false;
   const own = ["customGrad", "gradients"].map((m) => Object.prototype.hasOwnProperty.call(e, m));
   const { customGrad, gradients } = e;
-  // tfjs's fused-convolution gradient, as it prints itself: from one tiny fused convolution (once)
-  if (fusedConvGrad === undefined) {
-    e.customGrad = function (this: GradEngine, f: CustomFunc) {
-      return customGrad.call(this, (...args: unknown[]) => {
-        const res = f(...args);
-        fusedConvGrad = res.gradFunc.toString();
-        return res;
-      });
-    };
-    try {
-      tf.tidy(() => void tf.fused.conv2d({ x: tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, filter: tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, strides: 1, pad: "valid" }));
-    } catch {
-      fusedConvGrad = "";   // a backend without FusedConv2D: nothing to skip
-    } finally {
-      e.customGrad = customGrad;
+  // tfjs's gradient functions, as they print themselves: from one tiny fused op of each kind (once)
+  if (!gradSources) {
+    gradSources = new Map();
+    for (const { kernel, run } of FUSED) {
+      let source: string | undefined;
+      e.customGrad = function (this: GradEngine, f: CustomFunc) {
+        return customGrad.call(this, (...args: unknown[]) => {
+          const res = f(...args);
+          source = res.gradFunc.toString();
+          return res;
+        });
+      };
+      try {
+        tf.tidy(() => void run());
+      } catch {
+        // a backend without this fused kernel: nothing to skip there
+      } finally {
+        e.customGrad = customGrad;
+      }
+      if (source) gradSources.set(source, kernel);
     }
   }
-  if (!fusedConvGrad) return false;
   stock = { customGrad, gradients, own };
+  const sources = gradSources;
   e.gradients = function (this: GradEngine, f, xs, dy, allowNoGradients) {
     calls.push({ xs });
     try {
@@ -115,16 +140,17 @@ export function installUnusedGrads(): boolean {
   e.customGrad = function (this: GradEngine, f: CustomFunc) {
     return customGrad.call(this, (...args: unknown[]) => {
       const res = f(...args);
-      if (res.gradFunc.toString() !== fusedConvGrad) return res;
+      const kernel = sources.get(res.gradFunc.toString());
+      if (!kernel) return res;
       const x = args[0] as tf.Tensor, grad = res.gradFunc;
       return {
         value: res.value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          skipNext = unused(engine(), x);
+          skipNext = unused(engine(), x) ? kernel : null;
           try {
             return grad(dy, saved);
           } finally {
-            skipNext = false;
+            skipNext = null;
           }
         },
       };
