@@ -16,7 +16,7 @@ import { initBackend } from "../lib/backend";
 import { Rng } from "../lib/random";
 import { Pads, col2im, im2col, poolBackward, forceJsWindows, windowsRoute } from "../lib/perf/windows";
 import { nativeStatus } from "../lib/perf/native";
-import { againstCpu, installWasmConvGrads, nativeConvKernels, uninstallWasmConvGrads } from "../lib/perf/conv-grads";
+import { againstCpu, installWasmConvGrads, nativeConvKernels, takeKeptWindowCounts, uninstallWasmConvGrads } from "../lib/perf/conv-grads";
 import { lenet5 } from "../lib/nn/lenet";
 import { trainingContext } from "../lib/nn/layer";
 
@@ -285,4 +285,36 @@ test("the native Add, Sub, Multiply and Square give the stock wasm kernels' bits
     tf.dispose([a, b]);
   }
   if (native()) assert.ok(["Sub", "Multiply", "Square"].every((k) => nativeConvKernels().includes(k)));
+});
+
+test("the filter gradient reuses the forward pass's windows only for the same x, and only under a gradient", (t) => {
+  if (!native()) return t.skip(`native addon: ${nativeStatus().why}`);
+  const rng = new Rng(21);
+  const [x1, x2] = [random([4, 12, 12, 1], rng), random([4, 12, 12, 1], rng)] as tf.Tensor4D[];
+  const [d1, d2] = [random([4, 12, 12, 3], rng), random([4, 12, 12, 3], rng)];
+  const w = tf.variable(random([5, 5, 1, 3], rng));
+  const term = (x: tf.Tensor4D, d: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as unknown as tf.Tensor4D, 1, "same"), d));
+  const grad = (f: () => tf.Tensor) => tf.variableGrads(f as () => tf.Scalar, [w]).grads[w.name];
+  takeKeptWindowCounts();
+  const g1 = grad(() => term(x1, d1)), g2 = grad(() => term(x2, d2));
+  assert.deepEqual(takeKeptWindowCounts(), { hits: 2, kept: 0 }, "each gradient alone reads its forward pass's windows");
+  // x2's forward pass replaces x1's windows (same geometry): x2's filter gradient reads them, x1's recomputes
+  const both = grad(() => tf.add(term(x1, d1), term(x2, d2)));
+  assert.deepEqual(takeKeptWindowCounts(), { hits: 1, kept: 0 });
+  const want = tf.add(g2, g1);
+  assertSameBits(Float32Array.from(both.dataSync()), Float32Array.from(want.dataSync()), "∂q/∂W of two terms");
+  // x2's forward pass comes after x1's but is not on the way to the loss: x1's filter gradient recomputes its own
+  const late = grad(() => {
+    const loss = term(x1, d1);
+    tf.conv2d(x2, w as unknown as tf.Tensor4D, 1, "same");
+    return loss;
+  });
+  assert.deepEqual(takeKeptWindowCounts(), { hits: 0, kept: 1 });
+  assertSameBits(Float32Array.from(late.dataSync()), Float32Array.from(g1.dataSync()), "∂q/∂W with another x's windows kept");
+  // no gradient: nothing kept; six channels: nothing kept either
+  tf.tidy(() => term(x1, d1));
+  const w6 = tf.variable(random([3, 3, 6, 2], rng)), x6 = random([2, 8, 8, 6], rng) as tf.Tensor4D;
+  const g6 = tf.variableGrads(() => tf.sum(tf.conv2d(x6, w6 as unknown as tf.Tensor4D, 1, "valid")) as tf.Scalar, [w6]).grads[w6.name];
+  assert.deepEqual(takeKeptWindowCounts(), { hits: 0, kept: 1 }, "x2's windows stay until a forward pass of their geometry replaces them");
+  tf.dispose([x1, x2, d1, d2, w, g1, g2, both, want, late, w6, x6, g6]);
 });

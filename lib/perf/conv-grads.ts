@@ -120,6 +120,59 @@ function nativeGeometry(xShape: number[], filterShape: number[], attrs: ConvAttr
 }
 
 /**
+ * X̃ of recent forward convolutions run under a gradient, kept for their ∂q/∂W̃ = X̃ᵀ δ: autodiff (tf.grad of
+ * tf.conv2d, tf.layers' fit) asks Conv2DBackpropFilter for the windows of the same x a little later, and x's data
+ * never changes (a tfjs tensor's data is immutable: the same dataId, the same values). One entry per window
+ * geometry (the layers of a net differ), the oldest dropped beyond KEPT_MAX or KEPT_BYTES; an entry is used once,
+ * by the filter gradient of the same x, or replaced by the next forward call of its geometry. Only for inputs of
+ * one or two channels: their im2col copies runs of a few floats (LeNet-5's C1: 5), slow enough that reading the
+ * kept X̃ back from memory wins (C1's filter gradient 1.3–1.7 → 0.85 ms); from C3's 6 channels on, im2col from an x
+ * still in cache is as fast as reading back a cold X̃ (C3's filter gradient 0.55–0.64 ms recomputed, 0.92 kept).
+ */
+const kept = new Map<string, { x: object; cols: TensorInfo; bytes: number; backend: WasmBackend }>();
+const KEPT_MAX = 4, KEPT_BYTES = 64 << 20;
+let keptHits = 0;
+
+function dropKept(key: string): void {
+  const k = kept.get(key);
+  if (!k) return;
+  kept.delete(key);
+  k.backend.disposeData(k.cols.dataId);
+}
+
+/** Keeps `cols` (the windows of x's data `x`, C channels) for the filter gradient; false when not kept (the caller disposes it). */
+function keepWindows(key: string, x: object, C: number, cols: TensorInfo, backend: WasmBackend): boolean {
+  const bytes = 4 * tf.util.sizeFromShape(cols.shape);
+  if (C > 2 || bytes > KEPT_BYTES / 4 || (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth === 0) return false;
+  dropKept(key);
+  kept.set(key, { x, cols, bytes, backend });
+  let total = 0;
+  for (const k of kept.values()) total += k.bytes;
+  for (const oldest of kept.keys()) {
+    if (kept.size <= KEPT_MAX && total <= KEPT_BYTES) break;
+    total -= kept.get(oldest)!.bytes;
+    dropKept(oldest);
+  }
+  return true;
+}
+
+/** The kept windows of x's data `x` in geometry `key`, taken out of the cache (the caller disposes them), or null. */
+function takeWindows(key: string, x: object): TensorInfo | null {
+  const k = kept.get(key);
+  if (!k || k.x !== x) return null;
+  kept.delete(key);
+  keptHits++;
+  return k.cols;
+}
+
+/** Filter gradients that used the forward pass's windows since the previous call (tests). */
+export function takeKeptWindowCounts(): { hits: number; kept: number } {
+  const taken = { hits: keptHits, kept: kept.size };
+  keptHits = 0;
+  return taken;
+}
+
+/**
  * Conv2D / FusedConv2D ("forward"), Conv2DBackpropInput ("input") and Conv2DBackpropFilter ("filter") as
  * im2col/col2im + sgemm on the wasm heap, or null when the call is not one it takes (the caller's kernel runs).
  */
@@ -143,7 +196,9 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
   // outputs first: makeOutput can grow the heap and detach views taken before it
   const outShape = which === "forward" ? [map.N, map.OH, map.OW, CO] : which === "input" ? xShape.slice() : filterShape.slice();
   const out = backend.makeOutput(outShape, "float32");
-  const cols = backend.makeOutput([P, K], "float32");
+  const key = map.ints.join(",");
+  const reused = which === "filter" ? takeWindows(key, x!.dataId) : null;
+  let cols: TensorInfo | null = reused ?? backend.makeOutput([P, K], "float32");
   try {
     const cs = backend.typedArrayFromHeap(cols), os = backend.typedArrayFromHeap(out);
     if (which === "input") {
@@ -152,7 +207,7 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
       blas.col2im(cs, map.ints, os);
       return out;
     }
-    blas.im2col(backend.typedArrayFromHeap(x!), map.ints, cs);
+    if (!reused) blas.im2col(backend.typedArrayFromHeap(x!), map.ints, cs);
     if (which === "filter") {
       blas.sgemm(true, false, K, CO, P, cs, backend.typedArrayFromHeap(inputs.dy), os, 0);   // X̃ᵀ δ
       return out;
@@ -164,9 +219,10 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
     }
     blas.sgemm(false, false, P, CO, K, cs, backend.typedArrayFromHeap(inputs.filter), os, bias ? 1 : 0);   // X̃ W̃ (+ b)
     if (activation === "relu") for (let i = 0; i < os.length; i++) if (!(os[i] > 0)) os[i] = os[i] !== os[i] ? os[i] : 0;
+    if (keepWindows(key, x!.dataId, map.C, cols, backend)) cols = null;
     return out;
   } finally {
-    backend.disposeData(cols.dataId);
+    if (cols) backend.disposeData(cols.dataId);
   }
 }
 
@@ -330,6 +386,7 @@ export function nativeConvKernels(): string[] {
 
 /** Removes the kernels again and puts the stock ones back (tests). */
 export function uninstallWasmConvGrads(): void {
+  for (const key of [...kept.keys()]) dropKept(key);
   uninstallElementwiseMemo();   // it wraps the native Tanh: unwrap first
   for (const [name, stock] of replaced) {
     tf.unregisterKernel(name, "wasm");
