@@ -241,16 +241,29 @@ static napi_value add_rows(napi_env env, napi_callback_info info) {
 typedef struct { const float *x; float *out; size_t A, R, B; bool mean; } reduce_args;
 
 // out[a, b] for a in [a0, a1) and b in [b0, b1)
+// The sums of W (≤ 8) neighbouring columns from b0 over the R rows of xa (B values a row), each from 0 in the order
+// of r, kept in registers: a constant W lets the compiler unroll the columns (the sums used to go through `out`,
+// one store and load per addition). Columns never mix, so taking them eight at a time keeps every sum's order.
+#define SUMS(W)                                                   \
+  case W: {                                                       \
+    float s[W] = {0};                                             \
+    for (size_t r = 0; r < R; r++) {                              \
+      const float *row = xa + r * B + b0;                         \
+      for (int b = 0; b < W; b++) s[b] += row[b];                 \
+    }                                                             \
+    for (int b = 0; b < W; b++) o[b0 + b] = s[b];                 \
+    return;                                                       \
+  }
+static void column_sums(const float *xa, size_t R, size_t B, size_t b0, size_t w, float *o) {
+  switch (w) { SUMS(1) SUMS(2) SUMS(3) SUMS(4) SUMS(5) SUMS(6) SUMS(7) SUMS(8) }
+}
+
 static void reduce_range(const reduce_args *p, size_t a0, size_t a1, size_t b0, size_t b1) {
   const size_t R = p->R, B = p->B;
   for (size_t a = a0; a < a1; a++) {
     float *o = p->out + a * B;
     const float *xa = p->x + a * R * B;
-    for (size_t b = b0; b < b1; b++) o[b] = 0.0f;
-    for (size_t r = 0; r < R; r++) {
-      const float *row = xa + r * B;
-      for (size_t b = b0; b < b1; b++) o[b] += row[b];
-    }
+    for (size_t b = b0; b < b1; b += 8) column_sums(xa, R, B, b, b1 - b < 8 ? b1 - b : 8, o);
     if (p->mean) {
       const float n = (float)R;
       for (size_t b = b0; b < b1; b++) o[b] = o[b] / n;
