@@ -184,6 +184,16 @@ test("the wasm conv kernels (native where the addon is loaded) equal the cpu bac
     close(await againstCpu(() => tf.conv2dTranspose(dy(), W(), c.x as [number, number, number, number], c.s, c.pad)), `Conv2DBackpropInput case ${i}`);
     close(await againstCpu(() => tf.grad((w) => tf.mul(tf.conv2d(x(), w as tf.Tensor4D, c.s, c.pad), dy()).sum())(W())), `Conv2DBackpropFilter case ${i}`);
   }
+  // 900 images of C1 make an X̃ over 64 MB: the forward pass and ∂q/∂x go to the stock kernels; their first 64
+  // images agree with the same 64 images alone (native route)
+  tf.tidy(() => {
+    const xb = random([900, 28, 28, 1], new Rng(90)) as tf.Tensor4D, wb = random([5, 5, 1, 6], new Rng(91)) as tf.Tensor4D;
+    const db = random([900, 28, 28, 6], new Rng(92)) as tf.Tensor4D;
+    const head = (t: tf.Tensor) => tf.slice(t, 0, 64);
+    const diff = (a: tf.Tensor, b: tf.Tensor) => ({ maxAbsDiff: tf.max(tf.abs(tf.sub(a, b))).dataSync()[0], maxAbs: tf.max(tf.abs(b)).dataSync()[0] });
+    close(diff(head(tf.conv2d(xb, wb, 1, "same")), tf.conv2d(head(xb) as tf.Tensor4D, wb, 1, "same")), "Conv2D on 900 images");
+    close(diff(head(tf.conv2dTranspose(db, wb, [900, 28, 28, 1], 1, "same")), tf.conv2dTranspose(head(db) as tf.Tensor4D, wb, [64, 28, 28, 1], 1, "same")), "Conv2DBackpropInput on 900 images");
+  });
   for (const [i, [shape, k, s]] of ([[[64, 28, 28, 6], 2, 2], [[2, 9, 9, 3], 3, 2], [[1, 6, 6, 1], 2, 1]] as [number[], number, number][]).entries()) {
     const out = [shape[0], Math.floor((shape[1] - k) / s) + 1, Math.floor((shape[2] - k) / s) + 1, shape[3]];
     close(await againstCpu(() => tf.grad((x) => tf.mul(tf.avgPool(x as tf.Tensor4D, k, s, "valid"), random(out, new Rng(50 + i))).sum())(random(shape, new Rng(60 + i)) as tf.Tensor4D)), `AvgPoolGrad case ${i}`);

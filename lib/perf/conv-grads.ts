@@ -131,6 +131,7 @@ function nativeGeometry(xShape: number[], filterShape: number[], attrs: ConvAttr
  */
 const kept = new Map<string, { x: object; cols: TensorInfo; bytes: number; backend: WasmBackend }>();
 const KEPT_MAX = 4, KEPT_BYTES = 64 << 20;
+const COLS_MAX_BYTES = 64 << 20;
 let keptHits = 0;
 
 function dropKept(key: string): void {
@@ -188,6 +189,9 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
   const { map, CO, P } = g, { K } = map;
   let bias: TensorInfo | undefined;
   const activation = attrs.activation ?? "linear";
+  // an X̃ over 64 MB (C1 of LeNet-5 on 860+ images at once): the stock kernels, which need none (XNNPACK's direct
+  // convolution for the forward pass), rather than a wasm heap that may not grow that far
+  if (which !== "filter" && P * K * 4 > COLS_MAX_BYTES) return null;
   if (which === "forward") {
     bias = inputs.bias;
     if (inputs.preluActivationWeights || (activation !== "linear" && activation !== "relu")) return null;
