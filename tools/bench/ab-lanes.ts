@@ -14,14 +14,11 @@ import * as os from "os";
 import { initBackend } from "../../lib/backend";
 import { nativeAddon, nativeStatus, setNativeLanes } from "../../lib/perf/native";
 import { benchStep } from "./bench-step";
+import { median } from "./stats";
 
 const { values: v } = parseArgs({
   options: { workload: { type: "string", default: "lenet5" }, impl: { type: "string", default: "matrix" }, steps: { type: "string", default: "60" }, rounds: { type: "string", default: "8" } },
 });
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const report = await initBackend();

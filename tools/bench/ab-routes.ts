@@ -17,15 +17,12 @@ import { initBackend } from "../../lib/backend";
 import { installFusedGrads, uninstallFusedGrads } from "../../lib/perf/fused-grads";
 import { installLeanTape, uninstallLeanTape } from "../../lib/perf/lean-tape";
 import { benchStep } from "./bench-step";
+import { median } from "./stats";
 
 const { values: v } = parseArgs({
   options: { workload: { type: "string", default: "deep" }, impl: { type: "string", default: "autodiff" }, steps: { type: "string", default: "200" }, rounds: { type: "string", default: "16" }, cpu: { type: "boolean", default: false } },
 });
 const steps = Number(v.steps), rounds = Number(v.rounds);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** ms per step of `n` steps (wall, or CPU with --cpu). */
 async function time(step: () => Promise<void> | void): Promise<number> {

@@ -15,6 +15,7 @@ import { parseArgs } from "util";
 import { WORKLOADS, WorkloadName, LENET_N } from "./workloads";
 import { FULL_N, runChild, runTorch, torchDataFile } from "./runs";
 import type { RunConfig } from "./child";
+import { median } from "./stats";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const { values: v } = parseArgs({
@@ -30,10 +31,6 @@ if (!v.base || !fs.existsSync(path.join(v.base, "tools", "bench", "child.ts"))) 
 const trees = { base: path.resolve(v.base), new: ROOT };
 const rounds = Number(v.rounds), epochs = Number(v.epochs);
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(" ");
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 interface Run { round: number; workload: string; impl: string; tree: string; ms?: number; cpu?: number; loss?: number; error?: string; load: string }
 const runs: Run[] = [];

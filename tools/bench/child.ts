@@ -26,6 +26,7 @@ import { DataParallelTrainer, WorkerTime } from "../../lib/perf/parallel/data-pa
 import { lenet5 } from "../../lib/nn/lenet";
 import { AutodiffNetwork, layersTwin } from "../../lib/tf/conv-twins";
 import { ImplName, WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData, epochOrder, batches, dataTensors } from "./workloads";
+import { median } from "./stats";
 
 export type { ImplName } from "./workloads";
 
@@ -66,12 +67,6 @@ export interface RunResult {
   tensors: { afterWarmup: number; atEnd: number };
   /** Data-parallel runs: share of the workers' time spent computing, waiting, averaging, updating. */
   workerShare?: WorkerTime;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** One epoch of a tfjs Model: SGD on the seeded mini-batches, as lib/train's loop does it. Returns mean loss. */
