@@ -140,7 +140,9 @@ export function installUnusedGrads(): boolean {
   e.customGrad = function (this: GradEngine, f: CustomFunc) {
     return customGrad.call(this, (...args: unknown[]) => {
       const res = f(...args);
-      const kernel = sources.get(res.gradFunc.toString());
+      // outside a gradients() call no tape node is made and the gradient never runs: nothing to look up
+      // (inference, predict); inside one, tfjs's own gradient functions by their text
+      const kernel = calls.length > 0 ? sources.get(res.gradFunc.toString()) : undefined;
       if (!kernel) return res;
       const x = args[0] as tf.Tensor, grad = res.gradFunc;
       return {
