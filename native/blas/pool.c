@@ -90,11 +90,22 @@ static int start_worker(void) {
 // A busy machine: when the worker, awake at the hand-off, keeps failing to start its part before this thread
 // has finished its own (it did not get a core), the second lane costs more than it gives; the kernels then
 // stay on this thread for a while and try again. (A worker that starts in time but finishes a little later is
-// not late: its half of a just-written array comes from the other core's cache.)
-#define LATE_TURNS 4          // late hand-offs in a row (net of on-time ones) before backing off
-#define BACK_OFF_NS 50000000L // 50 ms on one lane
+// not late: its half of a just-written array comes from the other core's cache.) A quiet machine has short
+// bursts of lateness too (the process's own garbage collector takes the other core for a millisecond or two),
+// so the first back-off is short and only back-offs that follow each other closely grow: a fixed 50 ms kept
+// LeNet-5's steps on one lane for 70 % of their kernel calls on an idle machine (bench/RESULTS.md, round five).
+#define LATE_TURNS 4               // late hand-offs in a row (net of on-time ones) before backing off
+#define BACK_OFF_MIN_NS 2000000L   // 2 ms on one lane, doubled for each back-off that comes within
+#define BACK_OFF_NEAR_NS 10000000L // 10 ms of the previous one's end,
+#define BACK_OFF_MAX_NS 50000000L  // up to 50 ms
 static int late_score;
-static long one_lane_until;
+static long one_lane_until, back_off = BACK_OFF_MIN_NS;
+
+static void back_off_now(void) {
+  long t = now_ns();
+  back_off = t - one_lane_until < BACK_OFF_NEAR_NS ? (back_off * 2 < BACK_OFF_MAX_NS ? back_off * 2 : BACK_OFF_MAX_NS) : BACK_OFF_MIN_NS;
+  one_lane_until = t + back_off;
+}
 
 void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
   if (cut == 0 || cut >= n || atomic_load(&lanes) < 2 || pthread_mutex_trylock(&holder) != 0) {
@@ -132,7 +143,10 @@ void bp_run2(bp_body body, void *ctx, size_t n, size_t cut) {
   }
   if (awake) {   // a sleeping worker is late by its wake-up, whatever the machine's load
     late_score = late ? late_score + 1 : late_score > 0 ? late_score - 1 : 0;
-    if (late_score >= LATE_TURNS) late_score = 0, one_lane_until = now_ns() + BACK_OFF_NS;
+    if (late_score >= LATE_TURNS) {
+      late_score = 0;
+      back_off_now();
+    }
   }
   pthread_mutex_unlock(&holder);
 }
