@@ -15,7 +15,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { initBackend } from "../lib/backend";
 import { Rng } from "../lib/random";
 import { Pads, col2im, im2col, poolBackward, forceJsWindows, windowsRoute } from "../lib/perf/windows";
-import { nativeStatus } from "../lib/perf/native";
+import { nativeAddon, nativeStatus } from "../lib/perf/native";
 import { againstCpu, installWasmConvGrads, nativeConvKernels, takeKeptWindowCounts, uninstallWasmConvGrads } from "../lib/perf/conv-grads";
 import { lenet5 } from "../lib/nn/lenet";
 import { trainingContext } from "../lib/nn/layer";
@@ -226,8 +226,16 @@ test("the native Tanh gives the stock wasm kernel's bits on every exponent range
   const stock = Float32Array.from(tf.tidy(() => tf.tanh(x)).dataSync());
   installWasmConvGrads();
   x.dispose();
-  for (let i = 0; i < stock.length; i++) if (Number.isNaN(stock[i])) { stock[i] = NaN; ours[i] = Number.isNaN(ours[i]) ? NaN : ours[i]; }
-  assertSameBits(ours, stock, "tanh");
+  // the 8-lane loop too where the CPU takes the 16-lane one (AVX-512)
+  const blas = nativeAddon(), eight = new Float32Array(bits.length);
+  blas?.tanh(new Float32Array(Uint32Array.from(bits).buffer), eight, 8);
+  for (let i = 0; i < stock.length; i++) if (Number.isNaN(stock[i])) { stock[i] = NaN; ours[i] = Number.isNaN(ours[i]) ? NaN : ours[i]; eight[i] = Number.isNaN(eight[i]) ? NaN : eight[i]; }
+  assertSameBits(ours, stock, `tanh (${blas ? `native, ${blas.tanhLanes()} lanes` : "stock"})`);
+  if (blas) {
+    assertSameBits(eight, stock, "tanh (native, 8 lanes)");
+    assert.ok([8, 16].includes(blas.tanhLanes()));
+    assert.throws(() => blas.tanh(new Float32Array(4), new Float32Array(4), 4 as never), /lanes 8 or 16/);
+  }
   if (native()) assert.ok(nativeConvKernels().includes("Tanh"));
 });
 

@@ -20,7 +20,7 @@
  *   Conv2DBackpropFilter    ∂q/∂W̃ = X̃ᵀ ∂q/∂out
  *   AvgPoolGrad             ∂q/∂out / k² spread over each window (valid windows, square, one stride)
  *   Transpose               of the last two axes (a copy: same bits)
- *   Tanh                    musl's tanhf, the code the wasm kernel runs, 8 lanes at a time (same bits)
+ *   Tanh                    musl's tanhf, the code the wasm kernel runs, 16 or 8 lanes at a time (same bits)
  *   Add                     a row of biases added to every row (same bits: one float32 addition each)
  *   Sum, Mean               over neighbouring axes, in the wasm kernels' order (same bits)
  *
@@ -263,7 +263,7 @@ function nativeTranspose({ inputs, backend, attrs }: KernelArgs & { attrs: { per
 /**
  * Tanh with musl's tanhf transcribed in C (native/blas/elementwise.c): the wasm kernel runs the same code
  * compiled to wasm, so the bits are the same (checked on every float32 once, sampled in the tests), here
- * without branches on 8 lanes. LeNet-5's tanh layers are its largest kernel after the windows (8 calls —
+ * without branches on 16 lanes (AVX-512) or 8. LeNet-5's tanh layers are its largest kernel after the windows (8 calls —
  * the backward pass recomputes tanh — 13 ms of a 33 ms step).
  */
 function nativeTanh({ inputs, backend }: KernelArgs): TensorInfo | null {

@@ -28,7 +28,10 @@ export interface NativeAddon {
   col2im(cols: Float32Array, geometry: Int32Array, dx: Float32Array): void;
   poolBackward(d: Float32Array, winner: Int32Array | null, N: number, H: number, W: number, C: number, OH: number, OW: number, k: number, stride: number, dx: Float32Array): void;
   transpose2d(a: Float32Array, rows: number, cols: number, out: Float32Array): void;
-  tanh(x: Float32Array, out: Float32Array): void;
+  /** musl's tanhf on 16 lanes where the CPU has AVX-512, else 8; `lanes` 8 keeps to the 8-lane loop (tests). */
+  tanh(x: Float32Array, out: Float32Array, lanes?: 8 | 16): void;
+  /** The lanes a plain tanh call uses on this CPU: 16 (AVX-512) or 8. */
+  tanhLanes(): 8 | 16;
   /** out = x + b, b added to every row of x (x.length a multiple of b.length). */
   addRows(x: Float32Array, b: Float32Array, out: Float32Array): void;
   /** x as [A, R, B]: out[a, b] = Σ_r x[a, r, b] in float32, r in order (÷ R when mean). */
@@ -71,7 +74,7 @@ export function nativeAddon(): NativeAddon | null {
   const file = path.join(__dirname, "..", "..", "native", "blas", "build", "Release", "bp_blas.node");
   try {
     const a = require(file) as NativeAddon;
-    if (typeof a.im2col !== "function" || typeof a.sigmoidGrad !== "function" || typeof a.setLanes !== "function") throw new Error("an older build of native/blas: run `npm run build-native`");
+    if (typeof a.im2col !== "function" || typeof a.sigmoidGrad !== "function" || typeof a.setLanes !== "function" || typeof a.tanhLanes !== "function") throw new Error("an older build of native/blas: run `npm run build-native`");
     a.setThreads(1);
     a.setLanes(lanes);
     addon = a;

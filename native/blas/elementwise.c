@@ -180,27 +180,135 @@ __attribute__((target_clones("avx2", "default"))) static void tanh_loop(const fl
   for (; i < n; i++) out[i] = musl_tanhf(x[i]);
 }
 
-typedef struct { const float *x; float *out; } map_args;
+#if defined(__x86_64__)
+// The same steps again on 16 lanes with AVX-512 (Xeons since Skylake-SP): the comparisons give mask registers
+// and every "pick" is one blend, where the 8-lane code above needs an and, an and-not and an or per pick, so a
+// value costs 1.6–1.8 ns on one lane against 3.0–3.4 (bench/RESULTS.md, round five). Same operations in the
+// same order on each lane: the bits of the 8-lane loop on all 2^32 float32 inputs, NaN payloads included
+// (checked once), and of the wasm kernel on the tests' sample.
+#include <immintrin.h>
+#define T512 __attribute__((target("avx512f"), always_inline)) static inline
+// m ? a : b, with a mask register m
+#define PICK(m, a, b) _mm512_mask_blend_ps((m), (b), (a))
+#define PICKI(m, a, b) _mm512_mask_blend_epi32((m), (b), (a))
+#define F(v) _mm512_set1_ps(v)
+#define I(v) _mm512_set1_epi32(v)
+#define UGT(a, v) _mm512_cmp_epu32_mask((a), I(v), _MM_CMPINT_NLE)
+#define ULT(a, v) _mm512_cmp_epu32_mask((a), I(v), _MM_CMPINT_LT)
+#define ADD _mm512_add_ps
+#define SUB _mm512_sub_ps
+#define MUL _mm512_mul_ps
+#define DIV _mm512_div_ps
+T512 __m512 expm1f_512(__m512 y) {
+  __m512i yi = _mm512_castps_si512(y);
+  __m512i hx = _mm512_and_si512(yi, I(0x7fffffff));
+  __mmask16 neg = _mm512_cmp_epu32_mask(_mm512_srli_epi32(yi, 31), I(0), _MM_CMPINT_NE);
+  __mmask16 reduce = UGT(hx, 0x3eb17218), near = ULT(hx, 0x3F851592), tiny = ULT(hx, 0x33000000);
+  __m512i kgen = _mm512_cvttps_epi32(ADD(MUL(F(invln2), y), PICK(neg, F(-0.5f), F(0.5f))));
+  __m512 tg = _mm512_cvtepi32_ps(kgen);
+  __m512 hi = PICK(near, PICK(neg, ADD(y, F(ln2_hi)), SUB(y, F(ln2_hi))), SUB(y, MUL(tg, F(ln2_hi))));
+  __m512 lo = PICK(near, PICK(neg, F(-ln2_lo), F(ln2_lo)), MUL(tg, F(ln2_lo)));
+  __m512i kr = PICKI(near, PICKI(neg, I(-1), I(1)), kgen);
+  kr = _mm512_maskz_mov_epi32(reduce, kr);
+  __m512 xr = SUB(hi, lo);
+  __m512 c = SUB(SUB(hi, xr), lo);
+  __m512 x = PICK(reduce, xr, y);
+  __m512 hfx = MUL(F(0.5f), x), hxs = MUL(x, hfx);
+  __m512 r1 = ADD(F(1.0f), MUL(hxs, ADD(F(Q1), MUL(hxs, F(Q2)))));
+  __m512 t = SUB(F(3.0f), MUL(r1, hfx));
+  __m512 e = MUL(hxs, DIV(SUB(r1, t), SUB(F(6.0f), MUL(x, t))));
+  __m512 r_k0 = SUB(x, SUB(MUL(x, e), hxs));
+  e = SUB(MUL(x, SUB(e, c)), c);
+  e = SUB(e, hxs);
+  __m512 r_m1 = SUB(MUL(F(0.5f), SUB(x, e)), F(0.5f));
+  __m512 r_p1 = PICK(_mm512_cmp_ps_mask(x, F(-0.25f), _CMP_LT_OQ), MUL(F(-2.0f), SUB(e, ADD(x, F(0.5f)))), ADD(F(1.0f), MUL(F(2.0f), SUB(x, e))));
+  __m512 twopk = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(I(0x7f), kr), 23));
+  __m512 twomk = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_sub_epi32(I(0x7f), kr), 23));
+  __m512 xe = SUB(x, e);
+  __m512 r_big = SUB(MUL(ADD(xe, F(1.0f)), twopk), F(1.0f));
+  __m512 r_lt23 = MUL(ADD(xe, SUB(F(1.0f), twomk)), twopk), r_ge23 = MUL(ADD(SUB(x, ADD(e, twomk)), F(1.0f)), twopk);
+  __m512 r = PICK(_mm512_cmp_epi32_mask(kr, I(23), _MM_CMPINT_LT), r_lt23, r_ge23);
+  r = PICK(_mm512_cmp_epi32_mask(kr, I(0), _MM_CMPINT_LT) | _mm512_cmp_epi32_mask(kr, I(56), _MM_CMPINT_NLE), r_big, r);
+  r = PICK(_mm512_cmp_epi32_mask(kr, I(1), _MM_CMPINT_EQ), r_p1, r);
+  r = PICK(_mm512_cmp_epi32_mask(kr, I(-1), _MM_CMPINT_EQ), r_m1, r);
+  r = PICK(_mm512_cmp_epi32_mask(kr, I(0), _MM_CMPINT_EQ), r_k0, r);
+  r = PICK(tiny, y, r);
+  __mmask16 huge = _mm512_cmp_epu32_mask(hx, I(0x4195b844), _MM_CMPINT_NLT);
+  __m512 r_huge = PICK(_mm512_cmp_epi32_mask(hx, I(0x7f800000), _MM_CMPINT_NLE), y,
+                       PICK(neg, F(-1.0f), PICK(_mm512_cmp_ps_mask(y, F(o_threshold), _CMP_GT_OQ), MUL(y, F(0x1p127f)), r)));
+  return PICK(huge, r_huge, r);
+}
+T512 __m512 tanhf_512(__m512 xv) {
+  __m512i xi = _mm512_castps_si512(xv);
+  __m512i w = _mm512_and_si512(xi, I(0x7fffffff)), sign = _mm512_and_si512(xi, I((int32_t)0x80000000));
+  __m512 a = _mm512_castsi512_ps(w);
+  __mmask16 above = UGT(w, 0x3f0c9f54), big = UGT(w, 0x41200000), mid = UGT(w, 0x3e82c578), normal = _mm512_cmp_epu32_mask(w, I(0x00800000), _MM_CMPINT_NLT);
+  __m512 em = expm1f_512(PICK(mid, MUL(F(2.0f), a), MUL(F(-2.0f), a)));
+  __m512 q = ADD(em, F(2.0f)), r = DIV(em, q);
+  __m512 t = PICK(normal, _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(r), I((int32_t)0x80000000))), a);
+  t = PICK(mid, r, t);
+  t = PICK(above, SUB(F(1.0f), DIV(F(2.0f), q)), t);
+  t = PICK(big, PICK(_mm512_cmp_ps_mask(a, a, _CMP_NEQ_UQ), ADD(a, F(1.0f)), F(1.0f)), t);
+  return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(t), sign));
+}
+#undef PICK
+#undef PICKI
+#undef F
+#undef I
+#undef UGT
+#undef ULT
+#undef ADD
+#undef SUB
+#undef MUL
+#undef DIV
+#undef T512
+
+__attribute__((target("avx512f"))) static void tanh_loop16(const float *x, float *out, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, tanhf_512(_mm512_loadu_ps(x + i)));
+  for (; i < n; i++) out[i] = musl_tanhf(x[i]);
+}
+static int has_avx512(void) {
+  static int known = -1;   // a benign race: every thread finds the same answer
+  if (known < 0) known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+  return known;
+}
+#else
+static void tanh_loop16(const float *x, float *out, size_t n) { (void)x, (void)out, (void)n; }
+static int has_avx512(void) { return 0; }
+#endif
+
+typedef struct { const float *x; float *out; int wide; } map_args;
 
 static void tanh_part(void *ctx, size_t lo, size_t hi) {
   const map_args *m = ctx;
-  tanh_loop(m->x + lo, m->out + lo, hi - lo);
+  (m->wide ? tanh_loop16 : tanh_loop)(m->x + lo, m->out + lo, hi - lo);
 }
 
-// tanh(x, out)
+// tanh(x, out[, lanes]): lanes 8 keeps to the 8-lane loop (tests compare both loops with the wasm kernel);
+// otherwise 16 where the CPU has AVX-512. tanhLanes() says which one a plain call takes.
 static napi_value tanh_f32(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   napi_typedarray_type tx, to;
   void *dx, *dout;
   size_t lx, lo, off;
   napi_value buf;
-  if (argc != 2 || napi_get_typedarray_info(env, argv[0], &tx, &lx, &dx, &buf, &off) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &to, &lo, &dout, &buf, &off) != napi_ok || tx != napi_float32_array || to != napi_float32_array || lo < lx) return bp_fail(env, "tanh(x, out): Float32Arrays, out at least as long as x");
-  map_args m = {dx, dout};
-  bp_split(tanh_part, &m, lx, 8, 1.2);   // lanes at multiples of 8: the same vectors as one lane
+  int32_t lanes = 16;
+  if (argc < 2 || argc > 3 || napi_get_typedarray_info(env, argv[0], &tx, &lx, &dx, &buf, &off) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &to, &lo, &dout, &buf, &off) != napi_ok || tx != napi_float32_array || to != napi_float32_array || lo < lx ||
+      (argc == 3 && (napi_get_value_int32(env, argv[2], &lanes) != napi_ok || (lanes != 8 && lanes != 16)))) return bp_fail(env, "tanh(x, out[, lanes]): Float32Arrays, out at least as long as x; lanes 8 or 16");
+  map_args m = {dx, dout, lanes == 16 && has_avx512()};
+  bp_split(tanh_part, &m, lx, 16, m.wide ? 1.7 : 3.2);   // lanes at multiples of 16: the same vectors as one lane
   return NULL;
+}
+
+static napi_value tanh_lanes(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_int32(env, has_avx512() ? 16 : 8, &v);
+  return v;
 }
 
 static float *f32_arg(napi_env env, napi_value v, size_t *len) {
@@ -360,6 +468,7 @@ static napi_value sigmoid_grad(napi_env env, napi_callback_info info) {
 void define_elementwise_kernels(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL},
+      {"tanhLanes", NULL, tanh_lanes, NULL, NULL, NULL, napi_default, NULL},
       {"addRows", NULL, add_rows, NULL, NULL, NULL, napi_default, NULL},
       {"reduceAxis", NULL, reduce_axis, NULL, NULL, NULL, napi_default, NULL},
       {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
