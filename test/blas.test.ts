@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { blasStatus, takeBlasCalls } from "../lib/perf/blas";
+import { nativeAddon } from "../lib/perf/native";
 import { installFastWasmKernels, uninstallFastWasmKernels } from "../lib/perf/fast-grads";
 import { Rng } from "../lib/random";
 
@@ -100,4 +101,23 @@ test("matMul's transpose flags give exactly the explicit transposes' values, on 
     tf.dispose([a, b, at, bt]);
   }
   assert.equal(takeBlasCalls() > 0, blasStatus().active);
+});
+
+test("sgemmTnHalves gives Aᵀ B to float32 rounding (the small-product loop and OpenBLAS's halves; odd sizes, one value of K per half); bad arguments are clear errors", (t) => {
+  const blas = nativeAddon();
+  if (!blas) return t.skip(`native addon: ${blasStatus().why}`);
+  const r = new Rng(12);
+  for (const [M, N, K] of [[25, 6, 50176], [1, 1, 2], [16, 1, 10], [17, 8, 3], [32, 8, 999], [33, 9, 500], [150, 16, 6400]]) {
+    const a = Float32Array.from({ length: M * K }, () => r.normal()), b = Float32Array.from({ length: K * N }, () => r.normal());
+    const c = new Float32Array(M * N).fill(NaN);
+    blas.sgemmTnHalves(M, N, K, a, b, c);
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++) {
+        let sum = 0, size = 0;
+        for (let k = 0; k < K; k++) sum += a[k * M + m] * b[k * N + n], size += Math.abs(a[k * M + m] * b[k * N + n]);
+        assert.ok(Math.abs(c[m * N + n] - sum) <= 1e-6 * size + 1e-30, `${M}×${N} over ${K}: [${m}, ${n}] ${c[m * N + n]} vs ${sum}`);
+      }
+  }
+  assert.throws(() => blas.sgemmTnHalves(2, 2, 4, new Float32Array(7), new Float32Array(8), new Float32Array(4)), /must be Float32Arrays of their sizes/);
+  assert.throws(() => blas.sgemmTnHalves(2, 2, 1, new Float32Array(2), new Float32Array(2), new Float32Array(4)), /K at least 2/);
 });

@@ -94,6 +94,26 @@ test("sgemm: the same bits on one lane and two, in every form, on the networks' 
   assert.ok(used >= 40, `most of these products are split on two lanes (${used} of 78)`);
 });
 
+test("sgemmTnHalves (the conv ops' filter gradient): the same bits on one lane and two, small and large M × N", (t) => {
+  const why = skipWhy();
+  if (why) return t.skip(why);
+  const blas = nativeAddon()!;
+  const rng = new Rng(4);
+  let used = 0;
+  for (const [M, N, K] of [[25, 6, 50176], [150, 16, 6400], [32, 8, 4097], [33, 9, 3000]]) {
+    const a = randomArray(M * K, rng), b = randomArray(K * N, rng);
+    const r = onBothLanes(() => {
+      const c = new Float32Array(M * N);
+      blas.sgemmTnHalves(M, N, K, a, b, c);
+      return c;
+    });
+    assertSameBits(r.one, r.two, `${M}×${N} over ${K}`);
+    assert.equal(r.splitOne, 0);
+    used += r.splitTwo;
+  }
+  assert.equal(used, 4, "every product is split on two lanes");
+});
+
 test("the window kernels, the transpose, tanh, the bias addition and the sums: the same bits on two lanes, and split", (t) => {
   const why = skipWhy();
   if (why) return t.skip(why);

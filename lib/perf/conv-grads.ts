@@ -213,7 +213,8 @@ function nativeConv({ inputs, backend, attrs }: KernelArgs, which: "forward" | "
     }
     if (!reused) blas.im2col(backend.typedArrayFromHeap(x!), map.ints, cs);
     if (which === "filter") {
-      blas.sgemm(true, false, K, CO, P, cs, backend.typedArrayFromHeap(inputs.dy), os, 0);   // X̃ᵀ δ
+      // X̃ᵀ δ, summed over two halves of X̃'s rows, one per lane (tfjs's values need only float32 rounding here)
+      blas.sgemmTnHalves(K, CO, P, cs, backend.typedArrayFromHeap(inputs.dy), os);
       return out;
     }
     if (bias) {

@@ -13,6 +13,8 @@ import * as path from "path";
 export interface NativeAddon {
   sgemm(tA: boolean, tB: boolean, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array, beta: number): void;
   setThreads(n: number): void;
+  /** C = Aᵀ B (A stored K × M, B K × N) as the sum of two halves of K, one per lane (same bits on one lane). */
+  sgemmTnHalves(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void;
   /** Whether sgemm's transposed form gives the bits of the plain form on explicit transposes for this shape. */
   sameAsTransposed(tA: boolean, tB: boolean, M: number, N: number, K: number): boolean;
   /**
