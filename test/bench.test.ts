@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import type { RunConfig, RunResult } from "../tools/bench/child";
 import { blasStatus } from "../lib/perf/blas";
+import { BATCH_SIZE, FULL_N, LENET_N, LENET_SMOKE_N, warmupEpochs } from "../tools/bench/workloads";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -22,6 +23,16 @@ function child(cfg: RunConfig): RunResult {
 }
 
 const tiny = { workload: "mlp", n: 128, fullN: 10_000, warmup: 1, epochs: 1 } as const;
+
+test("LeNet-5's warm-up is as many batches as an MLP's (its epochs are a tenth of the size); smoke runs keep theirs", () => {
+  const batches = (digits: number) => Math.ceil(digits / BATCH_SIZE);
+  for (const w of [1, 2]) {
+    assert.equal(warmupEpochs("mlp", w), w);
+    const lenet = warmupEpochs("lenet5", w) * batches(LENET_N), mlp = w * batches(FULL_N);
+    assert.ok(Math.abs(lenet - mlp) <= batches(LENET_N), `${lenet} against ${mlp} batches`);
+  }
+  assert.equal(warmupEpochs("lenet5", 1, true), 1, `smoke: ${LENET_SMOKE_N}-digit epochs, warm-up as given`);
+});
 
 test("bench child: scalar, matrix (fast kernels) and data-parallel runs report ms, RSS, a finite loss and no leaks", () => {
   for (const cfg of [

@@ -21,9 +21,9 @@ import { blasStatus } from "../lib/perf/blas";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, LEARNING_RATE, IMPL_NAMES, ImplName, LENET_N, LENET_SMOKE_N } from "./bench/workloads";
+import { WORKLOADS, WORKLOAD_NAMES, WorkloadName, BATCH_SIZE, FULL_N, LEARNING_RATE, IMPL_NAMES, ImplName, LENET_N, LENET_SMOKE_N, warmupEpochs } from "./bench/workloads";
 import type { RunConfig, RunResult } from "./bench/child";
-import { FULL_N, PYTHON, TorchResult, runChild, runTorch, torchDataFile } from "./bench/runs";
+import { PYTHON, TorchResult, runChild, runTorch, torchDataFile } from "./bench/runs";
 import { parseCli, numberOption, UsageError } from "./cli";
 import { BackendName } from "../lib/backend";
 
@@ -153,7 +153,7 @@ function lenetPlan(o: Options): Omit<RunConfig, "workload">[] {
   const impls = (["matrix", "autodiff", "layers-fit"] as const).filter((i) => o.impls === undefined || o.impls.includes(i));
   if (!o.backends.includes("wasm")) return [];
   return WASM_ROUTES.filter((k) => k !== "stock").flatMap((kernels) =>
-    impls.map((impl) => ({ impl, backend: "wasm" as const, kernels, n, fullN: FULL_N, warmup: o.warmup, epochs: o.smoke ? 1 : Math.min(o.epochs, 3) })),
+    impls.map((impl) => ({ impl, backend: "wasm" as const, kernels, n, fullN: FULL_N, warmup: warmupEpochs("lenet5", o.warmup, o.smoke), epochs: o.smoke ? 1 : Math.min(o.epochs, 3) })),
   );
 }
 
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     const torchRuns: TorchResult[] = [];
     const torch = () => {
       if (!torchOk) return;
-      const r = runTorch(w, torchDataFile(dataFile, torchN), torchN, o);
+      const r = runTorch(w, torchDataFile(dataFile, torchN), torchN, { ...o, warmup: warmupEpochs(w, o.warmup, o.smoke) });
       if ("error" in r) notes.push(`${w}: PyTorch failed: ${r.error}`);
       else torchRuns.push(r);
       console.error(`  ${w} pytorch: ${"error" in r ? r.error : `${fmtMs(r.medianMs)} ms/epoch`}  (load ${loadAverage()})`);
@@ -306,7 +306,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(o.out, JSON.stringify(report, null, 1) + "\n");
   const md = [
     `Benchmark ${started} — ${report.meta.machine}; node ${report.meta.node}, tfjs ${report.meta.tfjs}; load average ${loadBefore} → ${report.meta.loadAverage.after}`,
-    `${report.meta.workload}; median of the measured epochs after ${o.warmup} warm-up epoch(s).`,
+    `${report.meta.workload}; median of the measured epochs after ${o.warmup} warm-up epoch(s) (LeNet-5: ${warmupEpochs("lenet5", o.warmup, o.smoke)} of its ${o.smoke ? LENET_SMOKE_N : LENET_N}-digit epochs).`,
     "",
     markdownTable(rows),
     "",

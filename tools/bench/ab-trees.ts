@@ -12,8 +12,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { WORKLOADS, WorkloadName, LENET_N } from "./workloads";
-import { FULL_N, runChild, runTorch, torchDataFile } from "./runs";
+import { WORKLOADS, WorkloadName, FULL_N, LENET_N, warmupEpochs } from "./workloads";
+import { runChild, runTorch, torchDataFile } from "./runs";
 import type { RunConfig } from "./child";
 import { median } from "./stats";
 
@@ -43,12 +43,12 @@ type Measured = { medianMs?: number; cpuMs?: number; lastLoss?: number; error?: 
 
 function torch(w: WorkloadName): Measured {
   const n = samples(w);
-  const r = runTorch(w, torchDataFile(path.join(os.tmpdir(), `bench-ab-mnist-${n}.tmp`), n), n, { warmup: 1, epochs: Math.max(epochs, 5) });
+  const r = runTorch(w, torchDataFile(path.join(os.tmpdir(), `bench-ab-mnist-${n}.tmp`), n), n, { warmup: warmupEpochs(w, 1), epochs: Math.max(epochs, 5) });
   return r;
 }
 
 function child(tree: "base" | "new", w: WorkloadName, impl: string): Measured {
-  const cfg = { workload: w, impl, backend: "wasm", kernels: v.kernels, n: samples(w), fullN: FULL_N, warmup: 1, epochs } as RunConfig;
+  const cfg = { workload: w, impl, backend: "wasm", kernels: v.kernels, n: samples(w), fullN: FULL_N, warmup: warmupEpochs(w, 1), epochs } as RunConfig;
   return runChild(cfg, trees[tree]);
 }
 

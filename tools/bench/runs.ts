@@ -6,11 +6,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, benchData } from "./workloads";
+import { WORKLOADS, WorkloadName, BATCH_SIZE, LEARNING_RATE, BENCH_SEED, FULL_N, benchData } from "./workloads";
 import type { RunConfig, RunResult } from "./child";
 
-/** Samples of a full epoch: slower runs are measured on a subset and scaled to it. */
-export const FULL_N = 10_000;
 const ROOT = path.join(__dirname, "..", "..");
 const TORCH_SCRIPT = path.join(__dirname, "torch_twin.py");
 export const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";

@@ -45,9 +45,22 @@ export const WORKLOADS: Record<WorkloadName, Workload> = {
   },
 };
 
+/** The digits of a full epoch: every time is scaled to it. */
+export const FULL_N = 10_000;
 /** Digits per measured LeNet-5 epoch (smoke runs: LENET_SMOKE_N); ms are scaled to 10 000. */
 export const LENET_N = 1000;
 export const LENET_SMOKE_N = 128;
+
+/**
+ * Warm-up epochs of a run: `warmup` epochs' worth of batches, whatever the epoch's size. A LeNet-5 epoch of
+ * LENET_N digits is 16 batches where an MLP epoch is 157, and the wasm route takes ~60 steps to settle (the
+ * wasm heap and OpenBLAS's buffers reaching their size, V8's optimized code: 11 → 5 ms a step over the first
+ * four 16-batch epochs, bench/RESULTS.md round five), so its warm-up is scaled by FULL_N / LENET_N like its
+ * times. Smoke runs keep `warmup` as given.
+ */
+export function warmupEpochs(w: WorkloadName, warmup: number, smoke = false): number {
+  return WORKLOADS[w].lenet && !smoke ? warmup * Math.round(FULL_N / LENET_N) : warmup;
+}
 
 /** Mini-batch size of every run. */
 export const BATCH_SIZE = 64;
