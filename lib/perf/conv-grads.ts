@@ -17,7 +17,7 @@
  *
  *   Conv2D / FusedConv2D    out = X̃ W̃ (+ b, linear or ReLU)
  *   Conv2DBackpropInput     ∂q/∂x = col2im(∂q/∂out W̃ᵀ)   (zeros where tfjs drops it unread: lib/perf/unused-grads.ts)
- *   Conv2DBackpropFilter    ∂q/∂W̃ = X̃ᵀ ∂q/∂out
+ *   Conv2DBackpropFilter    ∂q/∂W̃ = X̃ᵀ ∂q/∂out, summed over two halves of X̃'s rows (one per thread)
  *   AvgPoolGrad             ∂q/∂out / k² spread over each window (valid windows, square, one stride)
  *   Transpose               of the last two axes (a copy: same bits)
  *   Tanh                    musl's tanhf, the code the wasm kernel runs, 16 or 8 lanes at a time (same bits)
