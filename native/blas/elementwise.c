@@ -270,7 +270,10 @@ __attribute__((target("avx512f"))) static void tanh_loop16(const float *x, float
 }
 static int has_avx512(void) {
   static int known = -1;   // a benign race: every thread finds the same answer
-  if (known < 0) known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+  if (known < 0) {
+    __builtin_cpu_init();   // idempotent; the CPU model may not be read yet when the addon is loaded
+    known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+  }
   return known;
 }
 #else

@@ -93,7 +93,7 @@ static int start_worker(void) {
 // not late: its half of a just-written array comes from the other core's cache.) A quiet machine has short
 // bursts of lateness too (the process's own garbage collector takes the other core for a millisecond or two),
 // so the first back-off is short and only back-offs that follow each other closely grow: a fixed 50 ms kept
-// LeNet-5's steps on one lane for 70 % of their kernel calls on an idle machine (bench/RESULTS.md, round five).
+// LeNet-5's steps on one lane for 68 % of their kernel calls on an idle machine (bench/RESULTS.md, round five).
 #define LATE_TURNS 4               // late hand-offs in a row (net of on-time ones) before backing off
 #define BACK_OFF_MIN_NS 2000000L   // 2 ms on one lane, doubled for each back-off that comes within
 #define BACK_OFF_NEAR_NS 10000000L // 10 ms of the previous one's end,

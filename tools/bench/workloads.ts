@@ -53,10 +53,9 @@ export const LENET_SMOKE_N = 128;
 
 /**
  * Warm-up epochs of a run: `warmup` epochs' worth of batches, whatever the epoch's size. A LeNet-5 epoch of
- * LENET_N digits is 16 batches where an MLP epoch is 157, and the wasm route takes ~60 steps to settle (the
- * wasm heap and OpenBLAS's buffers reaching their size, V8's optimized code: 11 → 5 ms a step over the first
- * four 16-batch epochs, bench/RESULTS.md round five), so its warm-up is scaled by FULL_N / LENET_N like its
- * times. Smoke runs keep `warmup` as given.
+ * LENET_N digits is 16 batches where an MLP epoch is 157, and the wasm route takes ~60 steps to settle (11.5 →
+ * ~5 ms a step over its first five 16-batch epochs, bench/RESULTS.md round five), so its warm-up is scaled by
+ * FULL_N / LENET_N like its times. Smoke runs keep `warmup` as given.
  */
 export function warmupEpochs(w: WorkloadName, warmup: number, smoke = false): number {
   return WORKLOADS[w].lenet && !smoke ? warmup * Math.round(FULL_N / LENET_N) : warmup;
