@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { installFastWasmKernels } from "../lib/perf/fast-grads";
 import { useVariableBridge, variableBridge, takeBridgeCounts } from "../lib/perf/variable-bridge";
+import { nativeAddon, nativeStatus } from "../lib/perf/native";
 import { MatrixMlp } from "../lib/nn/mlp";
 import { freezeFirst, unfreeze } from "../lib/nn/freeze";
 import { initMlp, MlpSpec } from "../lib/scratch/init";
@@ -217,4 +218,24 @@ test("on the cpu backend the bridge steps aside and stepVariables takes the plai
   } finally {
     assert.ok(await tf.setBackend("wasm"));
   }
+});
+
+test("the native conversions give Float32Array's and Float64Array's values: ties, subnormals, overflow, ±0, ±inf, NaN", (t) => {
+  const native = nativeAddon();
+  if (!native) return t.skip(`native addon: ${nativeStatus().why}`);
+  const r = new Rng(21);
+  const v = Float64Array.from({ length: 4099 }, (_, i) => [0, -0, Infinity, -Infinity, NaN, 1e-40, -3e-45, 1e-46, 3.5e38, -3.4028235677973366e38,
+    1 + 2 ** -24, 1 + 3 * 2 ** -24, 2 ** -149 * 1.5][i % 16] ?? r.normal() * 10 ** Math.floor(r.uniform() * 20 - 10));
+  const out = new Float32Array(v.length), back = new Float64Array(v.length);
+  native.toFloat32(v, out, back);
+  const want = Float32Array.from(v);
+  for (let i = 0; i < v.length; i++) {
+    assert.ok(Object.is(out[i], want[i]), `toFloat32 [${i}] ${v[i]}: ${out[i]} vs ${want[i]}`);
+    assert.ok(Object.is(back[i], want[i]), `back [${i}]: ${back[i]} vs ${want[i]}`);
+  }
+  const wide = new Float64Array(v.length);
+  native.toFloat64(want, wide);
+  for (let i = 0; i < v.length; i++) assert.ok(Object.is(wide[i], Float64Array.from(want)[i]), `toFloat64 [${i}]`);
+  assert.throws(() => native.toFloat32(v, new Float32Array(3)), /at least as long/);
+  assert.throws(() => native.toFloat64(want, new Float64Array(3)), /at least as long/);
 });

@@ -40,6 +40,10 @@ export interface NativeAddon {
   reduceAxis(x: Float32Array, A: number, R: number, B: number, mean: boolean, out: Float32Array): void;
   /** out = a + b (op 0), a − b (1), a · b (2) or a² (3); a or b may be a single value. */
   binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[i] = float32(v[i]) (round to nearest); with `back`, back[i] = out[i] too (lib/perf/variable-bridge.ts). */
+  toFloat32(v: Float64Array, out: Float32Array, back?: Float64Array): void;
+  /** out[i] = x[i] as float64 (exact). */
+  toFloat64(x: Float32Array, out: Float64Array): void;
   /** out = dy·(y·(1 − y)), float32 step by step (lib/perf/fused-grads.ts). */
   sigmoidGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
 }
@@ -76,7 +80,7 @@ export function nativeAddon(): NativeAddon | null {
   const file = path.join(__dirname, "..", "..", "native", "blas", "build", "Release", "bp_blas.node");
   try {
     const a = require(file) as NativeAddon;
-    if (typeof a.im2col !== "function" || typeof a.sigmoidGrad !== "function" || typeof a.setLanes !== "function" || typeof a.tanhLanes !== "function") throw new Error("an older build of native/blas: run `npm run build-native`");
+    if (typeof a.im2col !== "function" || typeof a.sigmoidGrad !== "function" || typeof a.setLanes !== "function" || typeof a.tanhLanes !== "function" || typeof a.toFloat32 !== "function") throw new Error("an older build of native/blas: run `npm run build-native`");
     a.setThreads(1);
     a.setLanes(lanes);
     addon = a;

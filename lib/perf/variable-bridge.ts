@@ -18,6 +18,7 @@
  * or a tensor on another backend) is read and written the plain way, through dataSync and tf.tensor.
  */
 import * as tf from "@tensorflow/tfjs";
+import { nativeAddon } from "./native";
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
 /** The parts of tfjs-backend-wasm's BackendWasm the bridge uses. */
@@ -78,9 +79,12 @@ function sizes(ts: readonly tf.Tensor[]): number {
   return ts.reduce((n, t) => n + t.size, 0);
 }
 
-/** Copies the value of `t` into `out` at `at`, from the heap when possible. */
+/** Copies the value of `t` into `out` at `at`, from the heap when possible (converted natively where the addon is built). */
 function readInto(backend: WasmBackend, t: tf.Tensor, out: Float64Array, at: number): void {
-  out.set(onHeap(backend, t) ? backend.typedArrayFromHeap(t as never) as Float32Array : t.dataSync() as Float32Array, at);
+  const x = onHeap(backend, t) ? backend.typedArrayFromHeap(t as never) as Float32Array : t.dataSync() as Float32Array;
+  const native = nativeAddon();
+  if (native) native.toFloat64(x, out.subarray(at, at + x.length));
+  else out.set(x, at);
 }
 
 /**
@@ -173,8 +177,15 @@ export class VariableBridge {
       const info = backend.makeOutput(p.shape, "float32");
       const out = backend.typedArrayFromHeap(info) as Float32Array;
       const size = p.size;
-      out.set(v.subarray(at, at + size)); // float64 → float32, rounding to nearest as Float32Array.from does
-      if (keptTheta) keptTheta.set(out, at); // the kept θ now holds what the variable holds: Math.fround of each entry
+      // float64 → float32, rounding to nearest as Float32Array.from does; the kept θ then holds what the variable
+      // holds, Math.fround of each entry (in C where the addon is built: V8's conversions cost ~1 ns a value)
+      const native = nativeAddon();
+      if (native && keptTheta) native.toFloat32(v.subarray(at, at + size), out, keptTheta.subarray(at, at + size));
+      else if (native) native.toFloat32(v.subarray(at, at + size), out);
+      else {
+        out.set(v.subarray(at, at + size));
+        if (keptTheta) keptTheta.set(out, at);
+      }
       const t = engine.makeTensorFromTensorInfo(info, backend);
       try {
         p.assign(t);

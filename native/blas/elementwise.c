@@ -468,6 +468,36 @@ static napi_value sigmoid_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// toFloat32(v, out[, back]): out[i] = (float)v[i], IEEE round to nearest, what a Float32Array's set does with
+// float64 values; with back (a Float64Array, may be v itself) also back[i] = out[i]. toFloat64(x, out): out[i] =
+// x[i], exact. The optimizer bridge (lib/perf/variable-bridge.ts) writes θ and reads ∇J this way: V8's typed-array
+// conversions cost ~1 ns a value, these loops a fraction of that (same values).
+static napi_value to_float32(napi_env env, napi_callback_info info) {
+  size_t argc = 3, lv, lo, lb = 0;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  double *v = argc >= 2 ? bp_view(env, argv[0], napi_float64_array, &lv) : NULL, *back = NULL;
+  float *out = argc >= 2 ? f32_arg(env, argv[1], &lo) : NULL;
+  if (argc == 3) back = bp_view(env, argv[2], napi_float64_array, &lb);
+  if (argc < 2 || argc > 3 || !v || !out || lo < lv || (argc == 3 && (!back || lb < lv)))
+    return bp_fail(env, "toFloat32(v, out[, back]): a Float64Array, a Float32Array at least as long (and a Float64Array at least as long)");
+  for (size_t i = 0; i < lv; i++) out[i] = (float)v[i];
+  if (back)
+    for (size_t i = 0; i < lv; i++) back[i] = out[i];
+  return NULL;
+}
+
+static napi_value to_float64(napi_env env, napi_callback_info info) {
+  size_t argc = 2, lx, lo;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  float *x = argc == 2 ? f32_arg(env, argv[0], &lx) : NULL;
+  double *out = argc == 2 ? bp_view(env, argv[1], napi_float64_array, &lo) : NULL;
+  if (!x || !out || lo < lx) return bp_fail(env, "toFloat64(x, out): a Float32Array and a Float64Array at least as long");
+  for (size_t i = 0; i < lx; i++) out[i] = x[i];
+  return NULL;
+}
+
 void define_elementwise_kernels(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"tanh", NULL, tanh_f32, NULL, NULL, NULL, napi_default, NULL},
@@ -476,6 +506,8 @@ void define_elementwise_kernels(napi_env env, napi_value exports) {
       {"reduceAxis", NULL, reduce_axis, NULL, NULL, NULL, napi_default, NULL},
       {"binary", NULL, binary, NULL, NULL, NULL, napi_default, NULL},
       {"sigmoidGrad", NULL, sigmoid_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"toFloat32", NULL, to_float32, NULL, NULL, NULL, napi_default, NULL},
+      {"toFloat64", NULL, to_float64, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }
