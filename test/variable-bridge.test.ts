@@ -233,6 +233,9 @@ test("the native conversions give Float32Array's and Float64Array's values: ties
     assert.ok(Object.is(out[i], want[i]), `toFloat32 [${i}] ${v[i]}: ${out[i]} vs ${want[i]}`);
     assert.ok(Object.is(back[i], want[i]), `back [${i}]: ${back[i]} vs ${want[i]}`);
   }
+  const alone = new Float32Array(v.length);
+  native.toFloat32(v, alone, undefined);   // no back vector (the bridge's unrounded writes)
+  assert.deepEqual(alone, want);
   const wide = new Float64Array(v.length);
   native.toFloat64(want, wide);
   for (let i = 0; i < v.length; i++) assert.ok(Object.is(wide[i], Float64Array.from(want)[i]), `toFloat64 [${i}]`);

@@ -40,7 +40,7 @@ export interface NativeAddon {
   reduceAxis(x: Float32Array, A: number, R: number, B: number, mean: boolean, out: Float32Array): void;
   /** out = a + b (op 0), a − b (1), a · b (2) or a² (3); a or b may be a single value. */
   binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
-  /** out[i] = float32(v[i]) (round to nearest); with `back`, back[i] = out[i] too (lib/perf/variable-bridge.ts). */
+  /** out[i] = float32(v[i]) (round to nearest); with `back` (not undefined), back[i] = out[i] too (lib/perf/variable-bridge.ts). */
   toFloat32(v: Float64Array, out: Float32Array, back?: Float64Array): void;
   /** out[i] = x[i] as float64 (exact). */
   toFloat64(x: Float32Array, out: Float64Array): void;

@@ -163,7 +163,7 @@ export class VariableBridge {
     const vars = this.vars, backend = this.backend;
     const n = sizes(vars);
     if (v.length !== n) throw new Error(`assignVector: the vector has ${v.length} entries but the variables have ${n}`);
-    const engine = tf.engine() as unknown as Engine;
+    const engine = tf.engine() as unknown as Engine, native = nativeAddon();
     // the kept θ (v itself when lent; a copy handed out is left as the optimizer made it, as the plain route does)
     const keptTheta = rounded ? this.state?.theta : undefined;
     let at = 0;
@@ -181,9 +181,7 @@ export class VariableBridge {
       const size = p.size;
       // float64 → float32, rounding to nearest as Float32Array.from does; the kept θ then holds what the variable
       // holds, Math.fround of each entry (in C where the addon is built: V8's conversions cost ~1 ns a value)
-      const native = nativeAddon();
-      if (native && keptTheta) native.toFloat32(v.subarray(at, at + size), out, keptTheta.subarray(at, at + size));
-      else if (native) native.toFloat32(v.subarray(at, at + size), out);
+      if (native) native.toFloat32(v.subarray(at, at + size), out, keptTheta?.subarray(at, at + size));
       else {
         out.set(v.subarray(at, at + size));
         if (keptTheta) keptTheta.set(out, at);

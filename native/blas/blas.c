@@ -156,13 +156,8 @@ __attribute__((target("avx512f,fma"))) static void small_tn(const float *a, cons
   for (int32_t m = 0; m < M; m++)
     for (int32_t n = 0; n < N; n++) c[(size_t)m * N + n] = t[n][m];
 }
-static int small_tn_fits(int32_t M, int32_t N) {
-  __builtin_cpu_init();   // idempotent; the CPU model may not be read yet when the addon is loaded
-  return M <= 32 && N <= 8 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-}
 #else
 static void small_tn(const float *a, const float *b, float *c, int32_t M, int32_t N, int32_t k0, int32_t k1) { (void)a, (void)b, (void)c, (void)M, (void)N, (void)k0, (void)k1; }
-static int small_tn_fits(int32_t M, int32_t N) { (void)M, (void)N; return 0; }
 #endif
 
 static void half_sum(void *ctx, size_t lo, size_t hi) {
@@ -191,7 +186,7 @@ static napi_value sgemm_tn_halves(napi_env env, napi_callback_info info) {
   if (!a || !b || !c || la < M * K || lb < K * N || lc < M * N) return bp_fail(env, "sgemmTnHalves: A (K × M), B (K × N) and C (M × N) must be Float32Arrays of their sizes");
   float *c2 = malloc(sizeof(float) * M * N);
   if (!c2) return bp_fail(env, "sgemmTnHalves: out of memory");
-  halves q = {mnk[0], mnk[1], mnk[2], mnk[2] / 2, a, b, c, c2, small_tn_fits(mnk[0], mnk[1])};
+  halves q = {mnk[0], mnk[1], mnk[2], mnk[2] / 2, a, b, c, c2, mnk[0] <= 32 && mnk[1] <= 8 && bp_has_avx512()};
   bp_split(half_sum, &q, 2, 1, 0.015 * (double)M * N * K);   // one lane below ~20 µs of work (~0.03 ns a multiply-add)
   for (size_t i = 0; i < M * N; i++) c[i] += c2[i];
   free(c2);

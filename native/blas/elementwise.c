@@ -268,17 +268,8 @@ __attribute__((target("avx512f"))) static void tanh_loop16(const float *x, float
   for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, tanhf_512(_mm512_loadu_ps(x + i)));
   for (; i < n; i++) out[i] = musl_tanhf(x[i]);
 }
-static int has_avx512(void) {
-  static int known = -1;   // a benign race: every thread finds the same answer
-  if (known < 0) {
-    __builtin_cpu_init();   // idempotent; the CPU model may not be read yet when the addon is loaded
-    known = __builtin_cpu_supports("avx512f") ? 1 : 0;
-  }
-  return known;
-}
 #else
 static void tanh_loop16(const float *x, float *out, size_t n) { (void)x, (void)out, (void)n; }
-static int has_avx512(void) { return 0; }
 #endif
 
 typedef struct { const float *x; float *out; int wide; } map_args;
@@ -302,7 +293,7 @@ static napi_value tanh_f32(napi_env env, napi_callback_info info) {
   if (argc < 2 || argc > 3 || napi_get_typedarray_info(env, argv[0], &tx, &lx, &dx, &buf, &off) != napi_ok ||
       napi_get_typedarray_info(env, argv[1], &to, &lo, &dout, &buf, &off) != napi_ok || tx != napi_float32_array || to != napi_float32_array || lo < lx ||
       (argc == 3 && (napi_get_value_int32(env, argv[2], &lanes) != napi_ok || (lanes != 8 && lanes != 16)))) return bp_fail(env, "tanh(x, out[, lanes]): Float32Arrays, out at least as long as x; lanes 8 or 16");
-  map_args m = {dx, dout, lanes == 16 && has_avx512()};
+  map_args m = {dx, dout, lanes == 16 && bp_has_avx512()};
   bp_split(tanh_part, &m, lx, 16, m.wide ? 1.7 : 3.2);   // lanes at multiples of 16: the same vectors as one lane
   return NULL;
 }
@@ -310,7 +301,7 @@ static napi_value tanh_f32(napi_env env, napi_callback_info info) {
 static napi_value tanh_lanes(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
-  napi_create_int32(env, has_avx512() ? 16 : 8, &v);
+  napi_create_int32(env, bp_has_avx512() ? 16 : 8, &v);
   return v;
 }
 
@@ -469,7 +460,7 @@ static napi_value sigmoid_grad(napi_env env, napi_callback_info info) {
 }
 
 // toFloat32(v, out[, back]): out[i] = (float)v[i], IEEE round to nearest, what a Float32Array's set does with
-// float64 values; with back (a Float64Array, may be v itself) also back[i] = out[i]. toFloat64(x, out): out[i] =
+// float64 values; with back (a Float64Array, may be v itself; undefined: none) also back[i] = out[i]. toFloat64(x, out): out[i] =
 // x[i], exact. The optimizer bridge (lib/perf/variable-bridge.ts) writes θ and reads ∇J this way: V8's typed-array
 // conversions cost ~1 ns a value, these loops a fraction of that (same values).
 static napi_value to_float32(napi_env env, napi_callback_info info) {
@@ -478,8 +469,9 @@ static napi_value to_float32(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   double *v = argc >= 2 ? bp_view(env, argv[0], napi_float64_array, &lv) : NULL, *back = NULL;
   float *out = argc >= 2 ? f32_arg(env, argv[1], &lo) : NULL;
-  if (argc == 3) back = bp_view(env, argv[2], napi_float64_array, &lb);
-  if (argc < 2 || argc > 3 || !v || !out || lo < lv || (argc == 3 && (!back || lb < lv)))
+  napi_valuetype third = napi_undefined;
+  if (argc == 3 && napi_typeof(env, argv[2], &third) == napi_ok && third != napi_undefined) back = bp_view(env, argv[2], napi_float64_array, &lb);
+  if (argc < 2 || argc > 3 || !v || !out || lo < lv || (third != napi_undefined && (!back || lb < lv)))
     return bp_fail(env, "toFloat32(v, out[, back]): a Float64Array, a Float32Array at least as long (and a Float64Array at least as long)");
   for (size_t i = 0; i < lv; i++) out[i] = (float)v[i];
   if (back)

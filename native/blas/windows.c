@@ -27,6 +27,19 @@ napi_value bp_fail(napi_env env, const char *msg) {
   return NULL;
 }
 
+int bp_has_avx512(void) {
+#if defined(__x86_64__)
+  static int known = -1;   // a benign race: every thread finds the same answer
+  if (known < 0) {
+    __builtin_cpu_init();   // idempotent; the CPU model may not be read yet when the addon is loaded
+    known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  }
+  return known;
+#else
+  return 0;
+#endif
+}
+
 int bp_ints(napi_env env, napi_value *argv, int n, int32_t *out) {
   for (int i = 0; i < n; i++)
     if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok || out[i] < 0) return 0;

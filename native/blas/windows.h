@@ -10,6 +10,8 @@ void *bp_view(napi_env env, napi_value v, napi_typedarray_type want, size_t *len
 napi_value bp_fail(napi_env env, const char *msg);
 // reads argv[0..n) as int32 ≥ 0 into out; 0 when one is not (windows.c)
 int bp_ints(napi_env env, napi_value *argv, int n, int32_t *out);
+// whether this CPU runs AVX-512F and FMA code (read once; windows.c): elementwise.c's tanh, blas.c's small products
+int bp_has_avx512(void);
 // out (cols × rows) = aᵀ (a: rows × cols), the tiled copy of transpose2d (windows.c)
 void bp_transpose(const float *a, size_t rows, size_t cols, float *out);
 #endif
